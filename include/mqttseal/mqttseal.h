@@ -1,0 +1,439 @@
+/*
+ * mqttseal: end-to-end sealed MQTT payloads.
+ *
+ * A publisher seals each payload with XChaCha20-Poly1305 under a key that
+ * belongs to its topic; only holders of that topic's key can open it, and
+ * tampering, topic swaps and replays are rejected. The byte format is
+ * specified in docs/FORMAT.md.
+ *
+ * Contents
+ *   1. Library set-up and version
+ *   2. Errors
+ *   3. Sizes
+ *   4. Keyrings (root keys, grants, rotation, files)
+ *   5. Contexts (sealing session, key cache, replay window, freshness)
+ *   6. Sealing and opening
+ *   7. Envelope inspection (no key needed)
+ *
+ * Threads: every function may be called from any thread. A keyring may be
+ * read by several threads but must not be changed while another thread
+ * uses it. A context (mqttseal_ctx) is safe for concurrent seal and open
+ * calls from many threads; its setters may be called at any time.
+ *
+ * Secrets: key material lives in guarded memory (sodium_malloc), is wiped
+ * when freed, and never appears in an error string.
+ */
+#ifndef MQTTSEAL_H
+#define MQTTSEAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__) || defined(__clang__)
+#define MQTTSEAL_EXPORT __attribute__((visibility("default")))
+#define MQTTSEAL_NODISCARD __attribute__((warn_unused_result))
+#else
+#define MQTTSEAL_EXPORT
+#define MQTTSEAL_NODISCARD
+#endif
+
+/* ---------------------------------------------------------------------
+ * 1. Library set-up and version
+ * ------------------------------------------------------------------- */
+
+#define MQTTSEAL_VERSION_STRING "0.1.0"
+
+/**
+ * Initialise the library (and libsodium). Safe to call more than once and
+ * from several threads; every other call also initialises on first use.
+ * @return MQTTSEAL_OK, or MQTTSEAL_E_CRYPTO if libsodium cannot start.
+ */
+MQTTSEAL_EXPORT int mqttseal_init(void);
+
+/** The library version, "MAJOR.MINOR.PATCH". */
+MQTTSEAL_EXPORT const char *mqttseal_version(void);
+
+/* ---------------------------------------------------------------------
+ * 2. Errors. Numbers are stable and never reused.
+ * ------------------------------------------------------------------- */
+
+typedef enum mqttseal_err {
+    MQTTSEAL_OK = 0,
+    MQTTSEAL_E_INVALID = 1,        /* bad argument (NULL pointer, range) */
+    MQTTSEAL_E_NOMEM = 2,          /* out of memory */
+    MQTTSEAL_E_BUFFER = 3,         /* output buffer too small */
+    MQTTSEAL_E_TOO_LARGE = 4,      /* plaintext exceeds MQTTSEAL_PLAINTEXT_MAX */
+    MQTTSEAL_E_TOPIC_EMPTY = 5,    /* empty topic name */
+    MQTTSEAL_E_TOPIC_INVALID = 6,  /* wildcard, NUL, or over 65535 bytes */
+    MQTTSEAL_E_FILTER = 7,         /* malformed topic filter */
+    MQTTSEAL_E_FILTER_PLUS = 8,    /* '+' cannot be granted as one key */
+    MQTTSEAL_E_NOT_SEALED = 9,     /* not an mqttseal envelope at all */
+    MQTTSEAL_E_VERSION = 10,       /* unknown envelope version */
+    MQTTSEAL_E_SUITE = 11,         /* unknown cipher suite */
+    MQTTSEAL_E_RESERVED = 12,      /* reserved flag bit set */
+    MQTTSEAL_E_TRUNCATED = 13,     /* envelope shorter than its header says */
+    MQTTSEAL_E_VARINT = 14,        /* non-minimal or overflowing varint */
+    MQTTSEAL_E_TRAILING = 15,      /* bytes after the authentication tag */
+    MQTTSEAL_E_OVERSIZE = 16,      /* a length field exceeds the maximum */
+    MQTTSEAL_E_UNKNOWN_KEY = 17,   /* no key with this key id */
+    MQTTSEAL_E_NO_GRANT = 18,      /* key id known, no grant covers topic */
+    MQTTSEAL_E_KEY_EXPIRED = 19,   /* the key id has expired */
+    MQTTSEAL_E_AUTH = 20,          /* authentication failed (any cause) */
+    MQTTSEAL_E_REPLAY = 21,        /* this message was already accepted */
+    MQTTSEAL_E_TOO_OLD = 22,       /* sequence number below replay window */
+    MQTTSEAL_E_STALE = 23,         /* timestamp older than the maximum age */
+    MQTTSEAL_E_FUTURE = 24,        /* timestamp beyond the tolerated skew */
+    MQTTSEAL_E_NO_TIMESTAMP = 25,  /* a maximum age is set, none was sent */
+    MQTTSEAL_E_SEQ_EXHAUSTED = 26, /* sealing session used every number */
+    MQTTSEAL_E_NO_PRIMARY = 27,    /* keyring names no usable primary id */
+    MQTTSEAL_E_KEYRING_SYNTAX = 28,/* keyring text malformed (see diag) */
+    MQTTSEAL_E_KEYRING_PERMS = 29, /* keyring file readable by others */
+    MQTTSEAL_E_IO = 30,            /* file could not be read or written */
+    MQTTSEAL_E_STATE_CORRUPT = 31, /* replay state file corrupt/truncated */
+    MQTTSEAL_E_DUPLICATE_KEY = 32, /* same key id and filter twice */
+    MQTTSEAL_E_SESSION_LOST = 33,  /* replay state for key id was dropped;
+                                      an unknown session is refused */
+    MQTTSEAL_E_CRYPTO = 34         /* libsodium failed to initialise */
+} mqttseal_err;
+
+/** A static, human-readable description of an error code. Never NULL. */
+MQTTSEAL_EXPORT const char *mqttseal_strerror(int err);
+
+/**
+ * Where a keyring parse failed: the 1-based line and what is wrong.
+ * line is 0 when the problem is not tied to one line (a file error).
+ */
+typedef struct mqttseal_diag {
+    unsigned line;
+    char message[160];
+} mqttseal_diag;
+
+/* ---------------------------------------------------------------------
+ * 3. Sizes. Each macro has a function for bindings; they agree.
+ * ------------------------------------------------------------------- */
+
+#define MQTTSEAL_KEYBYTES 32U        /* root, node and message keys */
+#define MQTTSEAL_SESSIONIDBYTES 12U  /* random sender session id */
+#define MQTTSEAL_ABYTES 16U          /* Poly1305 tag */
+#define MQTTSEAL_HEADER_MIN 17U      /* smallest header */
+#define MQTTSEAL_HEADER_MAX 43U      /* largest header */
+#define MQTTSEAL_OVERHEAD_MIN (MQTTSEAL_HEADER_MIN + MQTTSEAL_ABYTES)
+#define MQTTSEAL_OVERHEAD_MAX (MQTTSEAL_HEADER_MAX + MQTTSEAL_ABYTES)
+#define MQTTSEAL_MQTT_PAYLOAD_MAX 268435455U /* MQTT's own limit */
+#define MQTTSEAL_PLAINTEXT_MAX \
+    (MQTTSEAL_MQTT_PAYLOAD_MAX - MQTTSEAL_OVERHEAD_MAX)
+#define MQTTSEAL_TOPIC_MAX 65535U
+
+/** Buffer size that always holds the envelope of a len-byte plaintext. */
+#define MQTTSEAL_SEALED_BYTES(len) ((size_t)(len) + MQTTSEAL_OVERHEAD_MAX)
+/** Buffer size that always holds the plaintext of a len-byte envelope. */
+#define MQTTSEAL_OPENED_BYTES(len)                                    \
+    ((size_t)(len) > MQTTSEAL_OVERHEAD_MIN                            \
+         ? (size_t)(len) - MQTTSEAL_OVERHEAD_MIN : (size_t)0)
+
+MQTTSEAL_EXPORT size_t mqttseal_keybytes(void);
+MQTTSEAL_EXPORT size_t mqttseal_sessionidbytes(void);
+MQTTSEAL_EXPORT size_t mqttseal_abytes(void);
+MQTTSEAL_EXPORT size_t mqttseal_overhead_min(void);
+MQTTSEAL_EXPORT size_t mqttseal_overhead_max(void);
+MQTTSEAL_EXPORT size_t mqttseal_plaintext_max(void);
+MQTTSEAL_EXPORT size_t mqttseal_sealed_bytes(size_t plaintext_len);
+MQTTSEAL_EXPORT size_t mqttseal_opened_bytes(size_t envelope_len);
+
+/* ---------------------------------------------------------------------
+ * 4. Keyrings
+ *
+ * A keyring holds keys, each with a numeric key id, a topic filter it
+ * grants, and an optional expiry (Unix seconds, 0 = never). The filter
+ * "#" is a root key; "a/b/#" is the node key of a/b (opens a/b and all
+ * below); an exact topic "a/b" is that one topic's message key. One id is
+ * primary: it seals new messages. Every present, unexpired id opens.
+ * ------------------------------------------------------------------- */
+
+typedef struct mqttseal_keyring mqttseal_keyring;
+
+/** What a keyring entry grants. Never carries key bytes. */
+typedef struct mqttseal_key_info {
+    uint32_t key_id;
+    int64_t expires;     /* Unix seconds; 0 = never */
+    int is_primary;      /* 1 when key_id is the primary id */
+    char filter[256];    /* the grant, truncated with "..." if longer */
+} mqttseal_key_info;
+
+/** An empty keyring. @return OK, E_INVALID, E_NOMEM. */
+MQTTSEAL_EXPORT MQTTSEAL_NODISCARD int
+mqttseal_keyring_new(mqttseal_keyring **out);
+
+/**
+ * Parse keyring text (docs/FORMAT.md, "Keyring file"). On failure *out is
+ * NULL and diag (may be NULL) names the line and the problem.
+ * @return OK, E_KEYRING_SYNTAX, E_DUPLICATE_KEY, E_FILTER,
+ *         E_FILTER_PLUS, E_INVALID, E_NOMEM.
+ */
+MQTTSEAL_EXPORT MQTTSEAL_NODISCARD int
+mqttseal_keyring_load_string(mqttseal_keyring **out, const char *text,
+                             size_t text_len, mqttseal_diag *diag);
+
+/**
+ * Read a keyring file. A file readable or writable by group or others is
+ * refused (E_KEYRING_PERMS; diag says to chmod 600).
+ * @return as mqttseal_keyring_load_string, plus E_IO, E_KEYRING_PERMS.
+ */
+MQTTSEAL_EXPORT MQTTSEAL_NODISCARD int
+mqttseal_keyring_load_file(mqttseal_keyring **out, const char *path,
+                           mqttseal_diag *diag);
+
+/**
+ * Serialise to keyring text. *text_len receives the length needed
+ * (excluding the NUL); with out == NULL or too small a cap, nothing is
+ * written and E_BUFFER is returned (with *text_len set).
+ * @return OK, E_BUFFER, E_INVALID.
+ */
+MQTTSEAL_EXPORT int mqttseal_keyring_to_string(const mqttseal_keyring *kr,
+                                               char *out, size_t out_cap,
+                                               size_t *text_len);
+
+/** Write atomically (temp file, fsync, rename) with mode 0600. */
+MQTTSEAL_EXPORT int mqttseal_keyring_save_file(const mqttseal_keyring *kr,
+                                               const char *path);
+
+/** Wipe and free. NULL is ignored. */
+MQTTSEAL_EXPORT void mqttseal_keyring_free(mqttseal_keyring *kr);
+
+/**
+ * Add a fresh random root key ("#") under key_id. If the keyring has no
+ * primary yet, key_id becomes primary.
+ * @return OK, E_DUPLICATE_KEY, E_INVALID, E_NOMEM.
+ */
+MQTTSEAL_EXPORT int mqttseal_keyring_generate(mqttseal_keyring *kr,
+                                              uint32_t key_id);
+
+/**
+ * Add a key that grants filter. expires: Unix seconds, 0 = never.
+ * @return OK, E_FILTER, E_FILTER_PLUS, E_DUPLICATE_KEY, E_INVALID,
+ *         E_NOMEM.
+ */
+MQTTSEAL_EXPORT int
+mqttseal_keyring_add(mqttseal_keyring *kr, uint32_t key_id,
+                     const char *filter,
+                     const unsigned char key[MQTTSEAL_KEYBYTES],
+                     int64_t expires);
+
+/**
+ * Derive the key that grants filter from the keys of src under key_id and
+ * add it to dst (with the expiry of the src entry it came from).
+ * @return OK, E_UNKNOWN_KEY, E_NO_GRANT (src cannot derive it), E_FILTER,
+ *         E_FILTER_PLUS, E_DUPLICATE_KEY, E_INVALID, E_NOMEM.
+ */
+MQTTSEAL_EXPORT int mqttseal_keyring_grant(mqttseal_keyring *dst,
+                                           const mqttseal_keyring *src,
+                                           uint32_t key_id,
+                                           const char *filter);
+
+/** Make key_id primary. @return OK, E_UNKNOWN_KEY, E_INVALID. */
+MQTTSEAL_EXPORT int mqttseal_keyring_set_primary(mqttseal_keyring *kr,
+                                                 uint32_t key_id);
+
+/** The primary id. @return OK, E_NO_PRIMARY, E_INVALID. */
+MQTTSEAL_EXPORT int mqttseal_keyring_primary(const mqttseal_keyring *kr,
+                                             uint32_t *key_id);
+
+/**
+ * Set the expiry (Unix seconds, 0 = never) of every entry with key_id:
+ * how an old id is retired after rotation.
+ * @return OK, E_UNKNOWN_KEY, E_INVALID.
+ */
+MQTTSEAL_EXPORT int mqttseal_keyring_set_expiry(mqttseal_keyring *kr,
+                                                uint32_t key_id,
+                                                int64_t expires);
+
+/** Remove every entry with key_id (wiping it). @return OK, E_UNKNOWN_KEY. */
+MQTTSEAL_EXPORT int mqttseal_keyring_remove(mqttseal_keyring *kr,
+                                            uint32_t key_id);
+
+/** Number of entries. */
+MQTTSEAL_EXPORT size_t mqttseal_keyring_count(const mqttseal_keyring *kr);
+
+/** Describe entry index (0-based). @return OK, E_INVALID (range). */
+MQTTSEAL_EXPORT int mqttseal_keyring_entry(const mqttseal_keyring *kr,
+                                           size_t index,
+                                           mqttseal_key_info *info);
+
+/* ---------------------------------------------------------------------
+ * 5. Contexts
+ *
+ * A context owns a copy of a keyring, a bounded LRU cache of derived
+ * message keys (a known topic costs no derivation), one sealing session
+ * (a random 96-bit session id drawn at creation and a 64-bit sequence
+ * counter), and the receive-side replay state.
+ * ------------------------------------------------------------------- */
+
+typedef struct mqttseal_ctx mqttseal_ctx;
+
+#define MQTTSEAL_CACHE_DEFAULT 256U          /* derived keys cached */
+#define MQTTSEAL_REPLAY_WINDOW_DEFAULT 64U   /* bits; multiple of 64 */
+#define MQTTSEAL_REPLAY_WINDOW_MAX 4096U
+#define MQTTSEAL_REPLAY_SESSIONS_DEFAULT 1024U
+
+/**
+ * Create a context over a copy of kr (kr may be freed afterwards).
+ * Replay protection is on with the default window and session count.
+ * @return OK, E_INVALID, E_NOMEM, E_CRYPTO.
+ */
+MQTTSEAL_EXPORT MQTTSEAL_NODISCARD int
+mqttseal_ctx_new(mqttseal_ctx **out, const mqttseal_keyring *kr);
+
+/** Wipe every key and free. NULL is ignored. */
+MQTTSEAL_EXPORT void mqttseal_ctx_free(mqttseal_ctx *ctx);
+
+/**
+ * Replace the context's keyring with a copy of kr (key rotation at run
+ * time). The key cache is flushed; replay state and the sealing session
+ * are kept. @return OK, E_INVALID, E_NOMEM.
+ */
+MQTTSEAL_EXPORT int mqttseal_ctx_set_keyring(mqttseal_ctx *ctx,
+                                             const mqttseal_keyring *kr);
+
+/** Resize the derived-key cache (entries >= 1). Flushes it. */
+MQTTSEAL_EXPORT int mqttseal_ctx_set_cache_size(mqttseal_ctx *ctx,
+                                                size_t entries);
+
+/**
+ * Configure replay protection. enabled = 0 accepts every authentic copy.
+ * window: bits, a multiple of 64 up to MQTTSEAL_REPLAY_WINDOW_MAX.
+ * max_sessions: sender sessions tracked with a full window; the least
+ * recently seen is evicted to a tombstone (see docs/FORMAT.md, "Replay").
+ * Memory per tracked session: mqttseal_replay_session_bytes(window).
+ * Changing window or max_sessions resets the replay state.
+ * @return OK, E_INVALID, E_NOMEM.
+ */
+MQTTSEAL_EXPORT int mqttseal_ctx_set_replay(mqttseal_ctx *ctx, int enabled,
+                                            unsigned window,
+                                            size_t max_sessions);
+
+/** Bytes of memory one tracked sender session costs at this window. */
+MQTTSEAL_EXPORT size_t mqttseal_replay_session_bytes(unsigned window);
+
+/** Sealing side: include a millisecond timestamp in each header. */
+MQTTSEAL_EXPORT int mqttseal_ctx_set_timestamps(mqttseal_ctx *ctx, int on);
+
+/**
+ * Opening side freshness. max_age_ms = 0 disables the age check. A
+ * message older than max_age_ms is E_STALE, one more than skew_ms in the
+ * future is E_FUTURE, one without a timestamp is E_NO_TIMESTAMP. With
+ * exempt_retained, opens flagged MQTTSEAL_OPEN_RETAINED skip the age check
+ * (a retained value may be old on purpose) but not the future check.
+ */
+MQTTSEAL_EXPORT int mqttseal_ctx_set_freshness(mqttseal_ctx *ctx,
+                                               uint64_t max_age_ms,
+                                               uint64_t skew_ms,
+                                               int exempt_retained);
+
+/**
+ * Save the replay state atomically (temp file, fsync, rename; mode 0600)
+ * so that a restarted receiver still rejects earlier messages.
+ * @return OK, E_IO, E_INVALID.
+ */
+MQTTSEAL_EXPORT int mqttseal_ctx_save_replay(mqttseal_ctx *ctx,
+                                             const char *path);
+
+/**
+ * Load replay state saved by mqttseal_ctx_save_replay, replacing the
+ * current state. @return OK, E_IO, E_STATE_CORRUPT, E_NOMEM.
+ */
+MQTTSEAL_EXPORT MQTTSEAL_NODISCARD int
+mqttseal_ctx_load_replay(mqttseal_ctx *ctx, const char *path);
+
+/** This context's sealing session id. */
+MQTTSEAL_EXPORT void
+mqttseal_ctx_session_id(const mqttseal_ctx *ctx,
+                        unsigned char sid[MQTTSEAL_SESSIONIDBYTES]);
+
+/* ---------------------------------------------------------------------
+ * 6. Sealing and opening
+ * ------------------------------------------------------------------- */
+
+/** Header fields of an envelope (filled by open and by parse). */
+typedef struct mqttseal_header {
+    unsigned version;      /* 1 */
+    unsigned suite;        /* 1 = XChaCha20-Poly1305-IETF */
+    unsigned flags;        /* raw flags byte */
+    uint32_t key_id;
+    unsigned char session_id[MQTTSEAL_SESSIONIDBYTES];
+    uint64_t seq;
+    int has_timestamp;
+    uint64_t timestamp_ms; /* Unix milliseconds, when has_timestamp */
+    size_t header_len;     /* bytes before the ciphertext */
+    size_t payload_len;    /* plaintext length */
+} mqttseal_header;
+
+/**
+ * Seal msg for topic (topic_len bytes, no NUL needed) under the primary
+ * key id into out. out must not overlap msg.
+ * On failure nothing usable is left in out (it is wiped).
+ * @return OK, E_INVALID, E_BUFFER (cap below MQTTSEAL_SEALED_BYTES is
+ *         allowed if the exact size fits), E_TOO_LARGE, E_TOPIC_EMPTY,
+ *         E_TOPIC_INVALID, E_NO_PRIMARY, E_NO_GRANT, E_KEY_EXPIRED,
+ *         E_SEQ_EXHAUSTED, E_NOMEM.
+ */
+MQTTSEAL_EXPORT MQTTSEAL_NODISCARD int
+mqttseal_seal(mqttseal_ctx *ctx, unsigned char *out, size_t out_cap,
+              size_t *out_len, const char *topic, size_t topic_len,
+              const unsigned char *msg, size_t msg_len);
+
+/** Open flags. */
+#define MQTTSEAL_OPEN_RETAINED 0x1U /* delivered as a retained message */
+
+/**
+ * Verify and decrypt env for topic into out. Nothing is released before
+ * the tag verifies; on any failure out (up to out_cap) is wiped and
+ * *out_len is 0. out may equal env exactly (in-place opening; env is then
+ * destroyed on failure); other overlaps are not allowed. The replay state
+ * changes only after a message authenticates. hdr (may be NULL) receives
+ * the header fields whenever the header parsed.
+ * @return OK, E_INVALID, E_BUFFER, E_TOPIC_EMPTY, E_TOPIC_INVALID,
+ *         E_NOT_SEALED, E_VERSION, E_SUITE, E_RESERVED, E_TRUNCATED,
+ *         E_VARINT, E_TRAILING, E_OVERSIZE, E_UNKNOWN_KEY, E_NO_GRANT,
+ *         E_KEY_EXPIRED, E_AUTH, E_REPLAY, E_TOO_OLD, E_SESSION_LOST,
+ *         E_STALE, E_FUTURE, E_NO_TIMESTAMP, E_NOMEM.
+ */
+MQTTSEAL_EXPORT MQTTSEAL_NODISCARD int
+mqttseal_open(mqttseal_ctx *ctx, unsigned char *out, size_t out_cap,
+              size_t *out_len, const char *topic, size_t topic_len,
+              const unsigned char *env, size_t env_len, unsigned flags,
+              mqttseal_header *hdr);
+
+/* ---------------------------------------------------------------------
+ * 7. Envelope inspection (no key needed; nothing is authenticated)
+ * ------------------------------------------------------------------- */
+
+/**
+ * Parse and strictly check an envelope's header and lengths.
+ * @return OK, E_INVALID, E_NOT_SEALED, E_VERSION, E_SUITE, E_RESERVED,
+ *         E_TRUNCATED, E_VARINT, E_TRAILING, E_OVERSIZE.
+ */
+MQTTSEAL_EXPORT int mqttseal_header_parse(mqttseal_header *hdr,
+                                          const unsigned char *env,
+                                          size_t env_len);
+
+/**
+ * Check a topic name as mqttseal seals it: non-empty, at most 65535
+ * bytes, no '+', '#' or NUL. @return OK, E_TOPIC_EMPTY, E_TOPIC_INVALID.
+ */
+MQTTSEAL_EXPORT int mqttseal_topic_check(const char *topic, size_t len);
+
+/**
+ * Check a grant filter: "#", "a/b/#" or an exact topic.
+ * @return OK, E_FILTER, E_FILTER_PLUS.
+ */
+MQTTSEAL_EXPORT int mqttseal_filter_check(const char *filter, size_t len);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MQTTSEAL_H */
