@@ -287,6 +287,15 @@ typedef struct mqttseal_ctx mqttseal_ctx;
 MQTTSEAL_EXPORT MQTTSEAL_NODISCARD int
 mqttseal_ctx_new(mqttseal_ctx **out, const mqttseal_keyring *kr);
 
+/**
+ * Load a keyring file and create a context over it in one call (the
+ * keyring is freed again). diag (may be NULL) explains a failure.
+ * @return as mqttseal_keyring_load_file and mqttseal_ctx_new.
+ */
+MQTTSEAL_EXPORT MQTTSEAL_NODISCARD int
+mqttseal_ctx_from_file(mqttseal_ctx **out, const char *keyring_path,
+                       mqttseal_diag *diag);
+
 /** Wipe every key and free. NULL is ignored. */
 MQTTSEAL_EXPORT void mqttseal_ctx_free(mqttseal_ctx *ctx);
 
