@@ -120,7 +120,7 @@ typedef struct mqttseal_diag {
 #define MQTTSEAL_SESSIONIDBYTES 12U  /* random sender session id */
 #define MQTTSEAL_ABYTES 16U          /* Poly1305 tag */
 #define MQTTSEAL_HEADER_MIN 17U      /* smallest header */
-#define MQTTSEAL_HEADER_MAX 43U      /* largest header */
+#define MQTTSEAL_HEADER_MAX 42U      /* largest header */
 #define MQTTSEAL_OVERHEAD_MIN (MQTTSEAL_HEADER_MIN + MQTTSEAL_ABYTES)
 #define MQTTSEAL_OVERHEAD_MAX (MQTTSEAL_HEADER_MAX + MQTTSEAL_ABYTES)
 #define MQTTSEAL_MQTT_PAYLOAD_MAX 268435455U /* MQTT's own limit */

@@ -1,0 +1,34 @@
+/* Envelope header, nonce and associated data (docs/FORMAT.md 2-4). */
+#ifndef MQTTSEAL_ENVELOPE_H
+#define MQTTSEAL_ENVELOPE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mqttseal/mqttseal.h"
+
+#define MS_VS_V1 0x89U /* marker 10, version 1, suite 1 */
+#define MS_FLAG_TIMESTAMP 0x01U
+#define MS_NONCEBYTES 24U
+#define MS_AD_DOMAIN "mqttseal/v1"
+#define MS_AD_DOMAIN_LEN 11U
+/* Associated data that fits on the stack: topics up to about 450 bytes
+ * cost no allocation; longer ones cost one per message. */
+#define MS_AD_STACK 512U
+
+/** Write the header for these fields; returns its length (<= 42). */
+size_t ms_header_encode(unsigned char out[MQTTSEAL_HEADER_MAX],
+                        const mqttseal_header *h);
+
+/** nonce = sid || u64le(seq) || 4 zero bytes. */
+void ms_nonce(unsigned char nonce[MS_NONCEBYTES],
+              const unsigned char sid[MQTTSEAL_SESSIONIDBYTES], uint64_t seq);
+
+/** Length of the associated data for this header and topic. */
+size_t ms_ad_len(size_t header_len, size_t topic_len);
+
+/** ad = domain || header || u16be(topic_len) || topic. */
+void ms_ad_build(unsigned char *ad, const unsigned char *header,
+                 size_t header_len, const char *topic, size_t topic_len);
+
+#endif
