@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Installs the built tree into a scratch prefix and builds a program
+# outside the source tree with nothing but
+#   pkg-config --cflags --libs mqttseal
+# then runs it: it seals and opens one message through the installed
+# shared library. Usage: tests/install/consumer.sh BUILD_DIR
+set -euo pipefail
+build=$1
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
+meson install -C "$build" --destdir "$scratch/root" --quiet > /dev/null
+prefix=$(meson introspect "$build" --buildoptions |
+    /usr/bin/python3 -c 'import json,sys
+print(next(o["value"] for o in json.load(sys.stdin) if o["name"] == "prefix"))')
+libdir=$(meson introspect "$build" --buildoptions |
+    /usr/bin/python3 -c 'import json,sys
+print(next(o["value"] for o in json.load(sys.stdin) if o["name"] == "libdir"))')
+root=$scratch/root$prefix
+cat > "$scratch/consumer.c" <<'C'
+#include <mqttseal/mqttseal.h>
+#include <stdio.h>
+#include <string.h>
+
+int main(void)
+{
+    mqttseal_keyring *kr = NULL;
+    mqttseal_ctx *ctx = NULL;
+    unsigned char env[MQTTSEAL_SEALED_BYTES(5)], out[5];
+    size_t n = 0, m = 0;
+
+    if (mqttseal_keyring_new(&kr) || mqttseal_keyring_generate(kr, 1) ||
+        mqttseal_ctx_new(&ctx, kr) ||
+        mqttseal_seal(ctx, env, sizeof env, &n, "a/b", 3,
+                      (const unsigned char *)"hello", 5) ||
+        mqttseal_open(ctx, out, sizeof out, &m, "a/b", 3, env, n, 0, NULL) ||
+        m != 5 || memcmp(out, "hello", 5) != 0) {
+        fprintf(stderr, "consumer: seal/open through the installed "
+                        "library failed\n");
+        return 1;
+    }
+    printf("consumer: sealed 5 bytes into %zu with libmqttseal %s\n", n,
+           mqttseal_version());
+    mqttseal_ctx_free(ctx);
+    mqttseal_keyring_free(kr);
+    return 0;
+}
+C
+export PKG_CONFIG_PATH=$root/$libdir/pkgconfig
+export PKG_CONFIG_SYSROOT_DIR=$scratch/root
+flags=$(pkg-config --cflags --libs mqttseal)
+echo "pkg-config --cflags --libs mqttseal: $flags"
+cc -std=c11 -Wall -Werror -o "$scratch/consumer" "$scratch/consumer.c" $flags
+LD_LIBRARY_PATH=$root/$libdir "$scratch/consumer"
+# The build tree must not have been used: the binary resolves the copy.
+LD_LIBRARY_PATH=$root/$libdir ldd "$scratch/consumer" | grep -q "$scratch" ||
+    { echo "consumer: not linked against the installed copy" >&2; exit 1; }
+echo "consumer: OK"

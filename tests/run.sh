@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# The whole mqttseal test suite, as CI runs it:  tests/run.sh
+#
+# 1. installs missing Debian packages (as root; otherwise prints the exact
+#    apt-get command and exits 1),
+# 2. builds with warnings as errors,
+# 3. starts a private mosquitto on a free 127.0.0.1 port,
+# 4. runs every meson suite (unit, vectors, broker, cli, python, fuzz corpus
+#    replay, abi, constant-time, lint), then the unit, fuzz and broker
+#    suites under ASan+UBSan, the unit suite under valgrind, and an
+#    out-of-tree consumer built with pkg-config against an installed copy,
+# 5. stops what it started, and prints one closing line with the counts.
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+work=${MQTTSEAL_CI_DIR:-$top/build-ci}
+
+packages=(gcc g++ pkg-config meson ninja-build libsodium-dev libpaho-mqtt-dev
+          libcmocka-dev mosquitto mosquitto-clients python3 python3-paho-mqtt
+          python3-nacl valgrind cppcheck clang libclang-rt-14-dev)
+
+install_missing() {
+    local missing=() p
+    for p in "${packages[@]}"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
+            grep -q 'install ok installed' || missing+=("$p")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "tests/run.sh: missing packages; run as root:" >&2
+        echo "  apt-get update && apt-get install -y ${missing[*]}" >&2
+        exit 1
+    fi
+    echo "== installing: ${missing[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
+}
+
+# Sums meson's testlog.json of a build dir into the totals below.
+passed=0 failed=0 skipped=0
+tally() {
+    local log=$1/meson-logs/testlog$2.json counts
+    [ -f "$log" ] || return 0
+    counts=$(/usr/bin/python3 - "$log" <<'PY'
+import json, sys
+p = f = s = 0
+for line in open(sys.argv[1]):
+    r = json.loads(line)["result"]
+    if r in ("OK", "EXPECTEDFAIL"): p += 1
+    elif r == "SKIP": s += 1
+    else: f += 1
+print(p, f, s)
+PY
+)
+    set -- $counts
+    passed=$((passed + $1)) failed=$((failed + $2)) skipped=$((skipped + $3))
+}
+
+status=0
+step() {  # step NAME BUILD_DIR SETUP_SUFFIX -- command...
+    local name=$1 dir=$2 suffix=$3
+    shift 4
+    echo "== $name"
+    rm -f "$dir/meson-logs/testlog$suffix.json"
+    if ! "$@"; then
+        echo "== $name: FAILED"
+        status=1
+    fi
+    tally "$dir" "$suffix"
+}
+
+configure() {  # configure DIR [meson options...]
+    local dir=$1
+    shift
+    if [ -f "$dir/build.ninja" ]; then
+        meson setup --reconfigure "$dir" "$@" > "$dir.setup.log"
+    else
+        meson setup "$dir" "$@" > "$dir.setup.log"
+    fi || { cat "$dir.setup.log"; exit 1; }
+    meson compile -C "$dir"
+}
+
+install_missing
+export PATH=/usr/sbin:/usr/bin:$PATH
+
+echo "== build (warnings are errors)"
+configure "$work" --werror -Dbuildtype=debugoptimized
+echo "== build with ASan+UBSan"
+configure "$work-asan" --werror -Dbuildtype=debug \
+    -Db_sanitize=address,undefined -Db_lundef=false \
+    -Dc_args=-fno-sanitize-recover=all
+
+. tests/lib/broker.sh
+trap 'broker_stop' EXIT INT TERM
+broker_start "$work/broker"
+export MQTTSEAL_TEST_BROKER_PORT=$BROKER_PORT
+echo "== private mosquitto on 127.0.0.1:$BROKER_PORT (pid $BROKER_PID)"
+
+step "all suites" "$work" "" -- \
+    meson test -C "$work" --print-errorlogs --num-processes 2
+step "unit+fuzz+broker under ASan+UBSan" "$work-asan" "-asan" -- \
+    meson test -C "$work-asan" --setup asan --print-errorlogs \
+    --suite unit --suite fuzz --suite broker --num-processes 2
+step "unit under valgrind" "$work" "-valgrind" -- \
+    meson test -C "$work" --setup valgrind --print-errorlogs --suite unit \
+    --num-processes 2
+echo "== out-of-tree consumer via pkg-config"
+if tests/install/consumer.sh "$work"; then
+    passed=$((passed + 1))
+else
+    failed=$((failed + 1)) status=1
+fi
+
+broker_stop
+trap - EXIT INT TERM
+echo
+echo "mqttseal: $passed passed, $failed failed, $skipped skipped"
+exit $status

@@ -1,0 +1,314 @@
+/*
+ * Known-answer vectors (tests/vectors/): the library must reproduce every
+ * envelope byte for byte and open it; the keys and the AEAD are also
+ * recomputed here directly from libsodium, following docs/FORMAT.md rather
+ * than our code, so a vector that drifted with the code would fail.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <sodium.h>
+
+#include "ctx.h"
+#include "mqttseal/mqttseal.h"
+
+#define MAXV 64
+#define FIELD 48
+
+typedef struct field {
+    char key[32];
+    char *value;
+} field;
+
+typedef struct vector {
+    field f[FIELD];
+    int n;
+} vector;
+
+static vector vecs[MAXV];
+static int nvecs;
+
+static const char *get(const vector *v, const char *key)
+{
+    for (int i = 0; i < v->n; i++) {
+        if (strcmp(v->f[i].key, key) == 0) {
+            return v->f[i].value;
+        }
+    }
+    return NULL;
+}
+
+static size_t unhex(unsigned char **out, const char *h)
+{
+    size_t n = strlen(h) / 2, bin_len = 0;
+
+    *out = malloc(n + 1);
+    assert_non_null(*out);
+    assert_int_equal(sodium_hex2bin(*out, n + 1, h, strlen(h), NULL,
+                                    &bin_len, NULL),
+                     0);
+    assert_int_equal(bin_len, n);
+    return n;
+}
+
+static void add_line(char *line)
+{
+    vector *v = &vecs[nvecs - 1];
+    char *eq = strstr(line, " = ");
+
+    assert_non_null(eq);
+    assert_true(v->n < FIELD);
+    *eq = '\0';
+    snprintf(v->f[v->n].key, sizeof v->f[v->n].key, "%s", line);
+    v->f[v->n].value = strdup(eq + 3);
+    v->n++;
+}
+
+static void load(const char *file)
+{
+    char path[512], *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    FILE *fp;
+
+    snprintf(path, sizeof path, "%s/%s", MQTTSEAL_VECTORS_DIR, file);
+    fp = fopen(path, "r");
+    assert_non_null(fp);
+    nvecs = 0;
+    while ((len = getline(&line, &cap, fp)) >= 0) {
+        if (len > 0 && line[len - 1] == '\n') {
+            line[--len] = '\0';
+        }
+        if (len == 0 || line[0] == '#') {
+            continue;
+        }
+        if (strncmp(line, "name = ", 7) == 0) {
+            assert_true(nvecs < MAXV);
+            vecs[nvecs++].n = 0;
+        }
+        add_line(line);
+    }
+    free(line);
+    fclose(fp);
+    assert_true(nvecs > 0);
+}
+
+static void unload(void)
+{
+    for (int i = 0; i < nvecs; i++) {
+        for (int j = 0; j < vecs[i].n; j++) {
+            free(vecs[i].f[j].value);
+        }
+    }
+    nvecs = 0;
+}
+
+static void kdf(unsigned char out[32], const unsigned char key[32],
+                const char *personal, const unsigned char *in, size_t n)
+{
+    static const unsigned char salt[16];
+
+    assert_int_equal(crypto_generichash_blake2b_salt_personal(
+                         out, 32, in, n, key, 32, salt,
+                         (const unsigned char *)personal),
+                     0);
+}
+
+/* Node keys and message key straight from FORMAT.md section 5. */
+static void check_keys(const vector *v, const unsigned char *topic,
+                       size_t tlen, unsigned char mkey[32])
+{
+    unsigned char node[32], *root, *want, in[2 + 700];
+    const char *nodes = get(v, "node_keys");
+    size_t start = 0, lvl = 0;
+
+    assert_int_equal(unhex(&root, get(v, "root_key")), 32);
+    memcpy(node, root, 32);
+    for (size_t i = 0; i <= tlen; i++) {
+        if (i == tlen || topic[i] == '/') {
+            size_t l = i - start;
+
+            in[0] = (unsigned char)(l >> 8);
+            in[1] = (unsigned char)l;
+            memcpy(in + 2, topic + start, l);
+            kdf(node, node, "mqttseal-node-v1", in, l + 2);
+            assert_true(strlen(nodes) >= (lvl + 1) * 65 - 1);
+            {
+                char h[65];
+                sodium_bin2hex(h, sizeof h, node, 32);
+                assert_memory_equal(h, nodes + lvl * 65, 64);
+            }
+            lvl++;
+            start = i + 1;
+        }
+    }
+    kdf(mkey, node, "mqttseal-msgk-v1", (const unsigned char *)"\x01", 1);
+    assert_int_equal(unhex(&want, get(v, "message_key")), 32);
+    assert_memory_equal(mkey, want, 32);
+    free(root);
+    free(want);
+}
+
+/* Decrypts with raw libsodium using FORMAT.md's nonce and AD layout. */
+static void check_raw_aead(const unsigned char *env, size_t n,
+                           const unsigned char *topic, size_t tlen,
+                           const unsigned char mkey[32],
+                           const unsigned char *pt, size_t ptlen)
+{
+    mqttseal_header h;
+    unsigned char nonce[24] = {0}, *ad, *out = malloc(ptlen + 1);
+    size_t adlen;
+
+    assert_int_equal(mqttseal_header_parse(&h, env, n), MQTTSEAL_OK);
+    memcpy(nonce, h.session_id, 12);
+    for (int i = 0; i < 8; i++) {
+        nonce[12 + i] = (unsigned char)(h.seq >> (8 * i));
+    }
+    adlen = 11 + h.header_len + 2 + tlen;
+    ad = malloc(adlen);
+    memcpy(ad, "mqttseal/v1", 11);
+    memcpy(ad + 11, env, h.header_len);
+    ad[11 + h.header_len] = (unsigned char)(tlen >> 8);
+    ad[12 + h.header_len] = (unsigned char)tlen;
+    memcpy(ad + 13 + h.header_len, topic, tlen);
+    assert_int_equal(crypto_aead_xchacha20poly1305_ietf_decrypt(
+                         out, NULL, NULL, env + h.header_len,
+                         n - h.header_len, ad, adlen, nonce, mkey),
+                     0);
+    assert_memory_equal(out, pt, ptlen);
+    free(ad);
+    free(out);
+}
+
+static mqttseal_ctx *ctx_for(const vector *v, uint32_t id)
+{
+    unsigned char *root;
+    mqttseal_keyring *kr = NULL;
+    mqttseal_ctx *ctx = NULL;
+
+    assert_int_equal(unhex(&root, get(v, "root_key")), 32);
+    assert_int_equal(mqttseal_keyring_new(&kr), MQTTSEAL_OK);
+    assert_int_equal(mqttseal_keyring_add(kr, id, "#", root, 0),
+                     MQTTSEAL_OK);
+    assert_int_equal(mqttseal_ctx_new(&ctx, kr), MQTTSEAL_OK);
+    mqttseal_keyring_free(kr);
+    free(root);
+    return ctx;
+}
+
+static void reproduce(const vector *v)
+{
+    unsigned char *topic, *pt, *env, *sid, *out, mkey[32];
+    size_t tlen = unhex(&topic, get(v, "topic"));
+    size_t ptlen = unhex(&pt, get(v, "plaintext"));
+    size_t elen = unhex(&env, get(v, "envelope")), n = 0, m = 0;
+    mqttseal_ctx *ctx = ctx_for(v, (uint32_t)strtoul(get(v, "key_id"),
+                                                     NULL, 10));
+    mqttseal_header h;
+
+    memset(&h, 0, sizeof h);
+    h.key_id = (uint32_t)strtoul(get(v, "key_id"), NULL, 10);
+    assert_int_equal(unhex(&sid, get(v, "session_id")), 12);
+    memcpy(h.session_id, sid, 12);
+    h.seq = strtoull(get(v, "seq"), NULL, 10);
+    h.has_timestamp = get(v, "timestamp_ms") != NULL;
+    h.timestamp_ms = h.has_timestamp ? strtoull(get(v, "timestamp_ms"),
+                                                NULL, 10)
+                                     : 0;
+    out = malloc(elen + 8);
+    memset(out, 0xCC, elen + 8);
+    assert_int_equal(ms_test_seal_fields(ctx, out, elen, &n,
+                                         (const char *)topic, tlen, pt,
+                                         ptlen, &h),
+                     MQTTSEAL_OK);
+    assert_int_equal(n, elen);
+    assert_memory_equal(out, env, elen);
+    assert_int_equal(out[elen], 0xCC);
+    check_keys(v, topic, tlen, mkey);
+    check_raw_aead(env, elen, topic, tlen, mkey, pt, ptlen);
+    assert_int_equal(mqttseal_open(ctx, out, elen, &m, (const char *)topic,
+                                   tlen, env, elen, 0, NULL),
+                     MQTTSEAL_OK);
+    assert_int_equal(m, ptlen);
+    assert_memory_equal(out, pt, ptlen);
+    mqttseal_ctx_free(ctx);
+    free(topic), free(pt), free(env), free(sid), free(out);
+}
+
+static void envelopes(void **state)
+{
+    (void)state;
+    load("envelopes.txt");
+    assert_true(nvecs >= 15);
+    for (int i = 0; i < nvecs; i++) {
+        print_message("vector %s\n", get(&vecs[i], "name"));
+        reproduce(&vecs[i]);
+    }
+    unload();
+}
+
+static int error_code(const char *name)
+{
+    static const struct {
+        const char *name;
+        int code;
+    } map[] = {{"OK", MQTTSEAL_OK},
+               {"E_TRUNCATED", MQTTSEAL_E_TRUNCATED},
+               {"E_TRAILING", MQTTSEAL_E_TRAILING},
+               {"E_VERSION", MQTTSEAL_E_VERSION},
+               {"E_SUITE", MQTTSEAL_E_SUITE},
+               {"E_NOT_SEALED", MQTTSEAL_E_NOT_SEALED},
+               {"E_RESERVED", MQTTSEAL_E_RESERVED},
+               {"E_VARINT", MQTTSEAL_E_VARINT},
+               {"E_AUTH", MQTTSEAL_E_AUTH}};
+
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++) {
+        if (strcmp(map[i].name, name) == 0) {
+            return map[i].code;
+        }
+    }
+    fail_msg("unknown error name %s", name);
+    return -1;
+}
+
+static void malformed(void **state)
+{
+    (void)state;
+    load("malformed.txt");
+    assert_true(nvecs >= 9);
+    for (int i = 0; i < nvecs; i++) {
+        const vector *v = &vecs[i];
+        unsigned char *topic, *env, out[256];
+        size_t tlen = unhex(&topic, get(v, "topic"));
+        size_t elen = unhex(&env, get(v, "envelope")), m = 0;
+        mqttseal_ctx *ctx = ctx_for(v, 1);
+
+        assert_int_equal(mqttseal_open(ctx, out, sizeof out, &m,
+                                       (const char *)topic, tlen, env, elen,
+                                       0, NULL),
+                         error_code(get(v, "error")));
+        mqttseal_ctx_free(ctx);
+        free(topic);
+        free(env);
+    }
+    unload();
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(envelopes),
+        cmocka_unit_test(malformed),
+    };
+
+    if (mqttseal_init() != MQTTSEAL_OK) {
+        return 1;
+    }
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
