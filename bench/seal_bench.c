@@ -21,7 +21,7 @@ static const size_t sizes[] = {16, 64, 256, 1024, 4096};
 
 typedef struct bufs {
     unsigned char *msg;
-    unsigned char *env[BATCH];  /* sealed envelopes, for opening */
+    unsigned char *env[BATCH]; /* sealed envelopes, for opening */
     size_t env_len[BATCH];
     unsigned char *out;
     size_t len;
@@ -48,13 +48,14 @@ static double median(double *v, int n)
     return v[n / 2];
 }
 
+/* One root key for the run: every context can open every other's. */
+static unsigned char root[MQTTSEAL_KEYBYTES];
+
 static mqttseal_ctx *make_ctx(int replay)
 {
-    unsigned char root[MQTTSEAL_KEYBYTES];
     mqttseal_keyring *kr = NULL;
     mqttseal_ctx *ctx = NULL;
 
-    randombytes_buf(root, sizeof root);
     if (mqttseal_keyring_new(&kr) != MQTTSEAL_OK ||
         mqttseal_keyring_add(kr, 1, "#", root, 0) != MQTTSEAL_OK ||
         mqttseal_keyring_set_primary(kr, 1) != MQTTSEAL_OK ||
@@ -63,7 +64,6 @@ static mqttseal_ctx *make_ctx(int replay)
         fprintf(stderr, "seal_bench: cannot set up a context\n");
         exit(1);
     }
-    sodium_memzero(root, sizeof root);
     mqttseal_keyring_free(kr);
     return ctx;
 }
@@ -84,8 +84,8 @@ static double raw_seal(bufs *b, const unsigned char *key, uint64_t *ctr)
     for (int i = 0; i < BATCH; i++) {
         memcpy(nonce, ctr, sizeof *ctr);
         (*ctr)++;
-        crypto_aead_xchacha20poly1305_ietf_encrypt(
-            b->out, NULL, b->msg, b->len, NULL, 0, NULL, nonce, key);
+        crypto_aead_xchacha20poly1305_ietf_encrypt(b->out, NULL, b->msg, b->len,
+                                                   NULL, 0, NULL, nonce, key);
     }
     return (now_ns() - t0) / BATCH;
 }
@@ -119,8 +119,8 @@ static double ms_seal(bufs *b, mqttseal_ctx *ctx, int keep)
     for (int i = 0; i < BATCH; i++) {
         unsigned char *dst = keep ? b->env[i] : b->out;
 
-        rc = mqttseal_seal(ctx, dst, MQTTSEAL_SEALED_BYTES(b->len), &n,
-                           TOPIC, sizeof TOPIC - 1, b->msg, b->len);
+        rc = mqttseal_seal(ctx, dst, MQTTSEAL_SEALED_BYTES(b->len), &n, TOPIC,
+                           sizeof TOPIC - 1, b->msg, b->len);
         if (rc != MQTTSEAL_OK) {
             die_rc("seal", rc);
         }
@@ -151,15 +151,15 @@ typedef struct result {
 
 static unsigned char (*raw_batch(bufs *b, const unsigned char *key))[4096 + 16]
 {
-    unsigned char (*ct)[4096 + 16] = malloc(sizeof(*ct) * BATCH);
+    unsigned char(*ct)[4096 + 16] = malloc(sizeof(*ct) * BATCH);
     unsigned char nonce[24] = {0};
 
     for (int i = 0; i < BATCH && ct != NULL; i++) {
         uint64_t ctr = (uint64_t)i;
 
         memcpy(nonce, &ctr, sizeof ctr);
-        crypto_aead_xchacha20poly1305_ietf_encrypt(
-            ct[i], NULL, b->msg, b->len, NULL, 0, NULL, nonce, key);
+        crypto_aead_xchacha20poly1305_ietf_encrypt(ct[i], NULL, b->msg, b->len,
+                                                   NULL, 0, NULL, nonce, key);
     }
     return ct;
 }
@@ -170,7 +170,7 @@ static result measure(bufs *b, int rounds)
     unsigned char key[32];
     uint64_t ctr = 0;
     mqttseal_ctx *tx = make_ctx(1);
-    unsigned char (*ct)[4096 + 16];
+    unsigned char(*ct)[4096 + 16];
     result r;
 
     randombytes_buf(key, sizeof key);
@@ -217,8 +217,8 @@ static double derive_cost(int rounds)
             int len = snprintf(topic, sizeof topic, "plant/l%u/cell/m%u/t",
                                id % 1000, id / 1000);
             id++;
-            if (mqttseal_seal(ctx, env, sizeof env, &n, topic, (size_t)len,
-                              msg, sizeof msg) != MQTTSEAL_OK) {
+            if (mqttseal_seal(ctx, env, sizeof env, &n, topic, (size_t)len, msg,
+                              sizeof msg) != MQTTSEAL_OK) {
                 exit(1);
             }
         }
@@ -258,6 +258,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: seal_bench [rounds 1..%d]\n", MAXROUNDS);
         return 1;
     }
+    randombytes_buf(root, sizeof root);
     printf("mqttseal %s seal/open on a cached topic vs raw libsodium "
            "XChaCha20-Poly1305\n(median of %d rounds x %d messages; "
            "ratios are what count on a noisy machine)\n\n",
@@ -276,10 +277,9 @@ int main(int argc, char **argv)
         }
         randombytes_buf(b.msg, b.len);
         r = measure(&b, rounds);
-        printf("%6zu %9.1f %9.1f %6.2f %9.1f %9.1f %6.2f %11.1f %6.2f\n",
-               b.len, r.raw_seal, r.seal, r.seal / r.raw_seal, r.raw_open,
-               r.open, r.open / r.raw_open, r.open_replay,
-               r.open_replay / r.raw_open);
+        printf("%6zu %9.1f %9.1f %6.2f %9.1f %9.1f %6.2f %11.1f %6.2f\n", b.len,
+               r.raw_seal, r.seal, r.seal / r.raw_seal, r.raw_open, r.open,
+               r.open / r.raw_open, r.open_replay, r.open_replay / r.raw_open);
         for (int i = 0; i < BATCH; i++) {
             free(b.env[i]);
         }
@@ -291,10 +291,12 @@ int main(int argc, char **argv)
     printf("overhead per message, 64-byte payload, key id 1:\n");
     printf("  seq 0: %zu B, seq 2^14: %zu B, seq 2^21-1: %zu B "
            "(target <= 36)\n",
-           overhead(64, 0), overhead(64, 1U << 14), overhead(64, (1U << 21) - 1));
+           overhead(64, 0), overhead(64, 1U << 14),
+           overhead(64, (1U << 21) - 1));
     printf("  16 KiB payload at seq 0: %zu B\n\n", overhead(16383, 0));
     printf("first seal on a new 5-level topic (derivation + cache insert): "
-           "%.1f ns\n", derive_cost(rounds));
+           "%.1f ns\n",
+           derive_cost(rounds));
     printf("replay state: %zu B per tracked session at W=64, %zu B at "
            "W=1024;\n  10,000 sessions at W=64: %.1f KiB\n",
            mqttseal_replay_session_bytes(64),

@@ -234,14 +234,31 @@ void mqttseal_ctx_session_id(const mqttseal_ctx *ctx,
     memcpy(sid, ctx->sid, MQTTSEAL_SESSIONIDBYTES);
 }
 
-int ms_ctx_message_key(mqttseal_ctx *ctx, uint32_t key_id, const char *t,
-                       size_t t_len, unsigned char key[MQTTSEAL_KEYBYTES],
-                       int64_t *expires)
+static void snapshot(const mqttseal_ctx *ctx, ms_snapshot *snap)
+{
+    snap->has_primary = ctx->has_primary;
+    snap->primary = ctx->primary;
+    snap->timestamps = ctx->timestamps;
+    snap->max_age_ms = ctx->max_age_ms;
+    snap->skew_ms = ctx->skew_ms;
+    snap->exempt_retained = ctx->exempt_retained;
+}
+
+int ms_ctx_message_key(mqttseal_ctx *ctx, int use_primary, uint32_t key_id,
+                       const char *t, size_t t_len,
+                       unsigned char key[MQTTSEAL_KEYBYTES], int64_t *expires,
+                       ms_snapshot *snap)
 {
     int rc = MQTTSEAL_OK;
 
     pthread_mutex_lock(&ctx->lock);
-    if (!ms_keycache_get(ctx->cache, key_id, t, t_len, key, expires)) {
+    snapshot(ctx, snap);
+    if (use_primary) {
+        rc = snap->has_primary ? MQTTSEAL_OK : MQTTSEAL_E_NO_PRIMARY;
+        key_id = snap->primary;
+    }
+    if (rc == MQTTSEAL_OK &&
+        !ms_keycache_get(ctx->cache, key_id, t, t_len, key, expires)) {
         rc = ms_keyring_message_key(ctx->kr, key_id, t, t_len, key, expires);
         if (rc == MQTTSEAL_OK) {
             rc = ms_keycache_put(ctx->cache, key_id, t, t_len, key, *expires);

@@ -29,14 +29,27 @@ struct mqttseal_ctx {
     _Atomic uint64_t next_seq; /* next sequence number to seal */
 };
 
+/* The options one message needs, read under the same lock as its key. */
+typedef struct ms_snapshot {
+    int has_primary;
+    uint32_t primary;
+    int timestamps;
+    uint64_t max_age_ms;
+    uint64_t skew_ms;
+    int exempt_retained;
+} ms_snapshot;
+
 /**
- * The message key of (key_id, topic): from the cache, else derived from
- * the keyring and cached. Takes the lock.
- * @return OK, E_UNKNOWN_KEY, E_NO_GRANT, E_NOMEM.
+ * Under one lock: snapshot the options into *snap, then fetch the message
+ * key of (key_id, topic) from the cache, else derive it from the keyring
+ * and cache it. With use_primary, key_id is ignored and the primary id
+ * is used (E_NO_PRIMARY if there is none).
+ * @return OK, E_NO_PRIMARY, E_UNKNOWN_KEY, E_NO_GRANT, E_NOMEM.
  */
-int ms_ctx_message_key(mqttseal_ctx *ctx, uint32_t key_id, const char *t,
-                       size_t t_len, unsigned char key[MQTTSEAL_KEYBYTES],
-                       int64_t *expires);
+int ms_ctx_message_key(mqttseal_ctx *ctx, int use_primary, uint32_t key_id,
+                       const char *t, size_t t_len,
+                       unsigned char key[MQTTSEAL_KEYBYTES], int64_t *expires,
+                       ms_snapshot *snap);
 
 /**
  * Tests only: seal with every header field given (key_id, session id,

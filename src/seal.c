@@ -45,39 +45,35 @@ static int key_usable(int64_t expires, uint64_t *now_ms)
     return (int64_t)(*now_ms / 1000U) < expires;
 }
 
-/* Seals with every header field given; shared by mqttseal_seal and the
- * test-only vector generator. */
-static int seal_fields(mqttseal_ctx *ctx, unsigned char *out, size_t cap,
-                       size_t *out_len, const char *topic, size_t tlen,
-                       const unsigned char *msg, size_t msg_len,
-                       const mqttseal_header *h, uint64_t now_ms)
+/* Encrypts under key with the header h; out has room (checked). */
+static int encrypt(unsigned char *out, size_t *out_len, const char *topic,
+                   size_t tlen, const unsigned char *msg, size_t msg_len,
+                   const mqttseal_header *h,
+                   const unsigned char key[MQTTSEAL_KEYBYTES])
 {
-    unsigned char key[MQTTSEAL_KEYBYTES];
     unsigned char nonce[MS_NONCEBYTES];
     unsigned char header[MQTTSEAL_HEADER_MAX];
-    int64_t expires = 0;
-    ad_buf ad;
     size_t hlen = ms_header_encode(header, h);
-    int rc;
+    ad_buf ad;
+    int rc = ad_make(&ad, header, hlen, topic, tlen);
 
-    if (cap < hlen + msg_len + MQTTSEAL_ABYTES) {
-        return MQTTSEAL_E_BUFFER;
+    if (rc != MQTTSEAL_OK) {
+        return rc;
     }
-    rc = ms_ctx_message_key(ctx, h->key_id, topic, tlen, key, &expires);
-    if (rc == MQTTSEAL_OK && !key_usable(expires, &now_ms)) {
-        rc = MQTTSEAL_E_KEY_EXPIRED;
-    }
-    if (rc == MQTTSEAL_OK &&
-        (rc = ad_make(&ad, header, hlen, topic, tlen)) == MQTTSEAL_OK) {
-        ms_nonce(nonce, h->session_id, h->seq);
-        memcpy(out, header, hlen);
-        crypto_aead_xchacha20poly1305_ietf_encrypt(
-            out + hlen, NULL, msg, msg_len, ad.p, ad.len, NULL, nonce, key);
-        *out_len = hlen + msg_len + MQTTSEAL_ABYTES;
-        ad_done(&ad);
-    }
-    sodium_memzero(key, sizeof key);
-    return rc;
+    ms_nonce(nonce, h->session_id, h->seq);
+    memcpy(out, header, hlen);
+    crypto_aead_xchacha20poly1305_ietf_encrypt(out + hlen, NULL, msg, msg_len,
+                                               ad.p, ad.len, NULL, nonce, key);
+    *out_len = hlen + msg_len + MQTTSEAL_ABYTES;
+    ad_done(&ad);
+    return MQTTSEAL_OK;
+}
+
+static size_t sealed_len(const mqttseal_header *h)
+{
+    unsigned char header[MQTTSEAL_HEADER_MAX];
+
+    return ms_header_encode(header, h) + h->payload_len + MQTTSEAL_ABYTES;
 }
 
 static int check_seal_args(const mqttseal_ctx *ctx, const unsigned char *out,
@@ -109,47 +105,66 @@ static int next_seq(mqttseal_ctx *ctx, uint64_t *seq)
     return MQTTSEAL_OK;
 }
 
-static int seal_header(mqttseal_ctx *ctx, mqttseal_header *h, size_t msg_len,
+/* Fills the header from the snapshot and claims a sequence number. A
+ * number spent on a message that then fails (buffer too small) is only a
+ * gap, which receivers accept. */
+static int fill_header(mqttseal_ctx *ctx, mqttseal_header *h,
+                       const ms_snapshot *snap, size_t msg_len,
                        uint64_t *now_ms)
 {
-    int timestamps;
-
     memset(h, 0, sizeof *h);
-    pthread_mutex_lock(&ctx->lock);
-    h->key_id = ctx->primary;
-    timestamps = ctx->timestamps;
-    if (!ctx->has_primary) {
-        pthread_mutex_unlock(&ctx->lock);
-        return MQTTSEAL_E_NO_PRIMARY;
-    }
-    pthread_mutex_unlock(&ctx->lock);
+    h->key_id = snap->primary;
     memcpy(h->session_id, ctx->sid, sizeof h->session_id);
     h->payload_len = msg_len;
-    if (timestamps) {
-        *now_ms = ms_clock_now_ms();
+    if (snap->timestamps) {
+        if (*now_ms == 0) {
+            *now_ms = ms_clock_now_ms();
+        }
         h->has_timestamp = 1;
         h->timestamp_ms = *now_ms;
     }
     return next_seq(ctx, &h->seq);
 }
 
+static int seal_primary(mqttseal_ctx *ctx, unsigned char *out, size_t cap,
+                        size_t *out_len, const char *topic, size_t tlen,
+                        const unsigned char *msg, size_t msg_len)
+{
+    unsigned char key[MQTTSEAL_KEYBYTES];
+    mqttseal_header h;
+    ms_snapshot snap;
+    int64_t expires = 0;
+    uint64_t now_ms = 0;
+    int rc = ms_ctx_message_key(ctx, 1, 0, topic, tlen, key, &expires, &snap);
+
+    if (rc == MQTTSEAL_OK && !key_usable(expires, &now_ms)) {
+        rc = MQTTSEAL_E_KEY_EXPIRED;
+    }
+    if (rc == MQTTSEAL_OK) {
+        rc = fill_header(ctx, &h, &snap, msg_len, &now_ms);
+    }
+    if (rc == MQTTSEAL_OK && cap < sealed_len(&h)) {
+        rc = MQTTSEAL_E_BUFFER;
+    }
+    if (rc == MQTTSEAL_OK) {
+        rc = encrypt(out, out_len, topic, tlen, msg, msg_len, &h, key);
+    }
+    sodium_memzero(key, sizeof key);
+    return rc;
+}
+
 int mqttseal_seal(mqttseal_ctx *ctx, unsigned char *out, size_t out_cap,
                   size_t *out_len, const char *topic, size_t topic_len,
                   const unsigned char *msg, size_t msg_len)
 {
-    mqttseal_header h;
-    uint64_t now_ms = 0;
     int rc = check_seal_args(ctx, out, out_len, topic, topic_len, msg, msg_len);
 
     if (out_len != NULL) {
         *out_len = 0;
     }
     if (rc == MQTTSEAL_OK) {
-        rc = seal_header(ctx, &h, msg_len, &now_ms);
-    }
-    if (rc == MQTTSEAL_OK) {
-        rc = seal_fields(ctx, out, out_cap, out_len, topic, topic_len, msg,
-                         msg_len, &h, now_ms);
+        rc = seal_primary(ctx, out, out_cap, out_len, topic, topic_len, msg,
+                          msg_len);
     }
     if (rc != MQTTSEAL_OK && out != NULL) {
         sodium_memzero(out, out_cap);
@@ -163,29 +178,34 @@ int ms_test_seal_fields(mqttseal_ctx *ctx, unsigned char *out, size_t out_cap,
                         const unsigned char *msg, size_t msg_len,
                         const mqttseal_header *fields)
 {
+    unsigned char key[MQTTSEAL_KEYBYTES];
     mqttseal_header h = *fields;
+    ms_snapshot snap;
+    int64_t expires = 0;
     int rc = check_seal_args(ctx, out, out_len, topic, topic_len, msg, msg_len);
 
     h.payload_len = msg_len;
-    if (rc == MQTTSEAL_OK) {
-        rc = seal_fields(ctx, out, out_cap, out_len, topic, topic_len, msg,
-                         msg_len, &h, 0);
+    if (rc == MQTTSEAL_OK && out_cap < sealed_len(&h)) {
+        rc = MQTTSEAL_E_BUFFER;
     }
+    if (rc == MQTTSEAL_OK) {
+        rc = ms_ctx_message_key(ctx, 0, h.key_id, topic, topic_len, key,
+                                &expires, &snap);
+    }
+    if (rc == MQTTSEAL_OK) {
+        rc = encrypt(out, out_len, topic, topic_len, msg, msg_len, &h, key);
+    }
+    sodium_memzero(key, sizeof key);
     return rc;
 }
 
 /* Age and skew checks on an authenticated timestamp. */
-static int check_fresh(mqttseal_ctx *ctx, const mqttseal_header *h,
+static int check_fresh(const ms_snapshot *snap, const mqttseal_header *h,
                        unsigned flags, uint64_t *now_ms)
 {
-    uint64_t max_age, skew;
-    int exempt;
+    uint64_t max_age = snap->max_age_ms, skew = snap->skew_ms;
+    int exempt = snap->exempt_retained && (flags & MQTTSEAL_OPEN_RETAINED);
 
-    pthread_mutex_lock(&ctx->lock);
-    max_age = ctx->max_age_ms;
-    skew = ctx->skew_ms;
-    exempt = ctx->exempt_retained && (flags & MQTTSEAL_OPEN_RETAINED);
-    pthread_mutex_unlock(&ctx->lock);
     if (max_age == 0) {
         return MQTTSEAL_OK;
     }
@@ -247,12 +267,14 @@ static int decrypt(unsigned char *out, const unsigned char *env,
 
 static int open_keyed(mqttseal_ctx *ctx, unsigned char *out, const char *topic,
                       size_t tlen, const unsigned char *env,
-                      const mqttseal_header *h, uint64_t *now_ms)
+                      const mqttseal_header *h, uint64_t *now_ms,
+                      ms_snapshot *snap)
 {
     unsigned char key[MQTTSEAL_KEYBYTES];
     int64_t expires = 0;
     ad_buf ad;
-    int rc = ms_ctx_message_key(ctx, h->key_id, topic, tlen, key, &expires);
+    int rc =
+        ms_ctx_message_key(ctx, 0, h->key_id, topic, tlen, key, &expires, snap);
 
     if (rc == MQTTSEAL_OK && !key_usable(expires, now_ms)) {
         rc = MQTTSEAL_E_KEY_EXPIRED;
@@ -272,6 +294,7 @@ int mqttseal_open(mqttseal_ctx *ctx, unsigned char *out, size_t out_cap,
                   mqttseal_header *hdr)
 {
     mqttseal_header h;
+    ms_snapshot snap;
     uint64_t now_ms = 0;
     int rc = MQTTSEAL_OK;
 
@@ -293,10 +316,10 @@ int mqttseal_open(mqttseal_ctx *ctx, unsigned char *out, size_t out_cap,
         rc = MQTTSEAL_E_BUFFER;
     }
     if (rc == MQTTSEAL_OK) {
-        rc = open_keyed(ctx, out, topic, topic_len, env, &h, &now_ms);
+        rc = open_keyed(ctx, out, topic, topic_len, env, &h, &now_ms, &snap);
     }
     if (rc == MQTTSEAL_OK) {
-        rc = check_fresh(ctx, &h, flags, &now_ms);
+        rc = check_fresh(&snap, &h, flags, &now_ms);
     }
     if (rc == MQTTSEAL_OK) {
         rc = check_replay(ctx, &h, &now_ms);

@@ -40,8 +40,7 @@ static const spec specs[] = {
     {"leading-slash", 2, 7, "/x/y", 9, 0, 0, 8},
     {"trailing-slash", 2, 7, "a/", 9, 0, 0, 8},
     {"sys-topic", 2, 7, "$SYS/broker/load", 9, 0, 0, 8},
-    {"utf8-topic", 2, 7, "capteur/temp\xc3\xa9rature/\xe2\x84\x83", 9, 0, 0,
-     8},
+    {"utf8-topic", 2, 7, "capteur/temp\xc3\xa9rature/\xe2\x84\x83", 9, 0, 0, 8},
     {"timestamp", 3, 2, "plant/line1/press", 42, 1, 1764000000000ULL, 32},
     {"long-payload", 3, 2, "plant/line1/press", 43, 0, 0, 1500},
     {"payload-16384", 3, 2, "plant/line1/press", 44, 0, 0, 16384},
@@ -75,8 +74,7 @@ static void print_keys(const unsigned char root[32], const char *t)
     printf("node_keys =");
     for (;;) {
         const char *slash = memchr(level, '/', len - (size_t)(level - t));
-        size_t l = slash ? (size_t)(slash - level)
-                         : len - (size_t)(level - t);
+        size_t l = slash ? (size_t)(slash - level) : len - (size_t)(level - t);
 
         ms_kdf_child(next, node, (const unsigned char *)level, l);
         memcpy(node, next, 32);
@@ -156,7 +154,7 @@ typedef struct variant {
     const char *name;
     const char *error;
     const char *topic;
-    int op;      /* 0 as is, 1 set byte, 2 drop last, 3 append, 4 insert */
+    int op; /* 0 as is, 1 set byte, 2 drop last, 3 append, 4 insert */
     size_t at;
     unsigned char value;
 } variant;
@@ -178,8 +176,8 @@ static size_t mutate(unsigned char *e, size_t n, const variant *v)
 {
     switch (v->op) {
     case 1:
-        e[v->at < n ? v->at : n - 1] = v->at < n ? v->value
-                                                 : (unsigned char)~e[n - 1];
+        e[v->at < n ? v->at : n - 1] =
+            v->at < n ? v->value : (unsigned char)~e[n - 1];
         return n;
     case 2:
         return n - 1;
@@ -198,9 +196,8 @@ static size_t mutate(unsigned char *e, size_t n, const variant *v)
 
 static int emit_malformed(void)
 {
-    static const unsigned char sid[12] = {0xa0, 0xa1, 0xa2, 0xa3,
-                                          0xa4, 0xa5, 0xa6, 0xa7,
-                                          0xa8, 0xa9, 0xaa, 0xab};
+    static const unsigned char sid[12] = {0xa0, 0xa1, 0xa2, 0xa3, 0xa4, 0xa5,
+                                          0xa6, 0xa7, 0xa8, 0xa9, 0xaa, 0xab};
     unsigned char root[32], msg[16], env[100], e[101];
     mqttseal_keyring *kr = NULL;
     mqttseal_ctx *ctx = NULL;

@@ -54,14 +54,13 @@ static void fill(unsigned char *p, size_t n, unsigned seed)
 }
 
 static size_t seal_ok(mqttseal_ctx *ctx, unsigned char *env, size_t cap,
-                      const char *topic, const unsigned char *msg,
-                      size_t len)
+                      const char *topic, const unsigned char *msg, size_t len)
 {
     size_t n = 0;
 
-    assert_int_equal(mqttseal_seal(ctx, env, cap, &n, topic, strlen(topic),
-                                   msg, len),
-                     MQTTSEAL_OK);
+    assert_int_equal(
+        mqttseal_seal(ctx, env, cap, &n, topic, strlen(topic), msg, len),
+        MQTTSEAL_OK);
     return n;
 }
 
@@ -70,8 +69,8 @@ static int open_rc(mqttseal_ctx *ctx, const char *topic,
 {
     unsigned char out[4096];
     size_t m = 1;
-    int rc = mqttseal_open(ctx, out, sizeof out, &m, topic, strlen(topic),
-                           env, n, 0, NULL);
+    int rc = mqttseal_open(ctx, out, sizeof out, &m, topic, strlen(topic), env,
+                           n, 0, NULL);
 
     if (rc != MQTTSEAL_OK) {
         assert_int_equal(m, 0);
@@ -99,8 +98,8 @@ static void round_trip_every_length(void **state)
         for (size_t i = n; i < sizeof env; i++) {
             assert_int_equal(env[i], CANARY);
         }
-        assert_int_equal(mqttseal_open(rx, out, len, &m, TOPIC,
-                                       strlen(TOPIC), env, n, 0, NULL),
+        assert_int_equal(mqttseal_open(rx, out, len, &m, TOPIC, strlen(TOPIC),
+                                       env, n, 0, NULL),
                          MQTTSEAL_OK);
         assert_int_equal(m, len);
         assert_memory_equal(out, msg, len);
@@ -128,8 +127,8 @@ static void round_trip_large(void **state)
         fill(msg, len, (unsigned)k);
         n = seal_ok(ctx, env, MQTTSEAL_SEALED_BYTES(len), TOPIC, msg, len);
         /* In place, as the Paho hook opens inside Paho's buffer. */
-        assert_int_equal(mqttseal_open(ctx, env, n, &m, TOPIC,
-                                       strlen(TOPIC), env, n, 0, NULL),
+        assert_int_equal(mqttseal_open(ctx, env, n, &m, TOPIC, strlen(TOPIC),
+                                       env, n, 0, NULL),
                          MQTTSEAL_OK);
         assert_int_equal(m, len);
         assert_memory_equal(env, msg, len);
@@ -155,8 +154,8 @@ static void size_limits(void **state)
     assert_true(n <= MQTTSEAL_MQTT_PAYLOAD_MAX);
     assert_int_equal(mqttseal_header_parse(&h, env, n), MQTTSEAL_OK);
     assert_int_equal(h.payload_len, len);
-    assert_int_equal(mqttseal_seal(ctx, env, MQTTSEAL_SEALED_BYTES(len) + 1,
-                                   &n, TOPIC, strlen(TOPIC), msg, len + 1),
+    assert_int_equal(mqttseal_seal(ctx, env, MQTTSEAL_SEALED_BYTES(len) + 1, &n,
+                                   TOPIC, strlen(TOPIC), msg, len + 1),
                      MQTTSEAL_E_TOO_LARGE);
     free(msg);
     free(env);
@@ -223,8 +222,7 @@ static void distinct_errors(void **state)
     stranger = ctx_for(2, "#", root1);
     assert_int_equal(open_rc(ctx, "site/a/hum", env, n), MQTTSEAL_E_AUTH);
     assert_int_equal(open_rc(wrong, TOPIC, env, n), MQTTSEAL_E_AUTH);
-    assert_int_equal(open_rc(stranger, TOPIC, env, n),
-                     MQTTSEAL_E_UNKNOWN_KEY);
+    assert_int_equal(open_rc(stranger, TOPIC, env, n), MQTTSEAL_E_UNKNOWN_KEY);
     memcpy(copy, env, n);
     copy[0] = 0x91;
     assert_int_equal(open_rc(ctx, TOPIC, copy, n), MQTTSEAL_E_VERSION);
@@ -261,16 +259,15 @@ static void seal_errors(void **state)
     assert_int_equal(mqttseal_seal(ctx, env, sizeof env, &n, "", 0, msg, 4),
                      MQTTSEAL_E_TOPIC_EMPTY);
     assert_int_equal(n, 0);
-    assert_int_equal(mqttseal_seal(ctx, env, sizeof env, &n, "site/a/#", 8,
-                                   msg, 4),
-                     MQTTSEAL_E_TOPIC_INVALID);
-    assert_int_equal(mqttseal_seal(ctx, env, sizeof env, &n, "site/b", 6,
-                                   msg, 4),
-                     MQTTSEAL_E_NO_GRANT);
+    assert_int_equal(
+        mqttseal_seal(ctx, env, sizeof env, &n, "site/a/#", 8, msg, 4),
+        MQTTSEAL_E_TOPIC_INVALID);
+    assert_int_equal(
+        mqttseal_seal(ctx, env, sizeof env, &n, "site/b", 6, msg, 4),
+        MQTTSEAL_E_NO_GRANT);
     assert_int_equal(mqttseal_seal(ctx, env, 10, &n, "site/a", 6, msg, 4),
                      MQTTSEAL_E_BUFFER);
-    assert_int_equal(mqttseal_seal(NULL, env, sizeof env, &n, "a", 1, msg,
-                                   4),
+    assert_int_equal(mqttseal_seal(NULL, env, sizeof env, &n, "a", 1, msg, 4),
                      MQTTSEAL_E_INVALID);
     mqttseal_ctx_free(ctx);
 }
@@ -284,12 +281,10 @@ static void no_primary(void **state)
 
     (void)state;
     assert_int_equal(mqttseal_keyring_new(&kr), MQTTSEAL_OK);
-    assert_int_equal(mqttseal_keyring_add(kr, 1, "#", root1, 0),
-                     MQTTSEAL_OK);
+    assert_int_equal(mqttseal_keyring_add(kr, 1, "#", root1, 0), MQTTSEAL_OK);
     assert_int_equal(mqttseal_ctx_new(&ctx, kr), MQTTSEAL_OK);
     mqttseal_keyring_free(kr);
-    assert_int_equal(mqttseal_seal(ctx, env, sizeof env, &n, "a", 1, NULL,
-                                   0),
+    assert_int_equal(mqttseal_seal(ctx, env, sizeof env, &n, "a", 1, NULL, 0),
                      MQTTSEAL_E_NO_PRIMARY);
     mqttseal_ctx_free(ctx);
 }
@@ -307,9 +302,9 @@ static void expired_key(void **state)
     n = sample_env(ctx, env, sizeof env);
     ms_clock_set_fake(2000000000000ULL);
     assert_int_equal(open_rc(ctx, TOPIC, env, n), MQTTSEAL_E_KEY_EXPIRED);
-    assert_int_equal(mqttseal_seal(ctx, env, sizeof env, &n, TOPIC,
-                                   strlen(TOPIC), NULL, 0),
-                     MQTTSEAL_E_KEY_EXPIRED);
+    assert_int_equal(
+        mqttseal_seal(ctx, env, sizeof env, &n, TOPIC, strlen(TOPIC), NULL, 0),
+        MQTTSEAL_E_KEY_EXPIRED);
     ms_clock_set_fake(0);
     mqttseal_keyring_free(kr);
     mqttseal_ctx_free(ctx);
@@ -325,8 +320,7 @@ static void grant_semantics(void **state)
 
     (void)state;
     assert_int_equal(mqttseal_keyring_new(&dev), MQTTSEAL_OK);
-    assert_int_equal(mqttseal_keyring_grant(dev, root, 1, "a/#"),
-                     MQTTSEAL_OK);
+    assert_int_equal(mqttseal_keyring_grant(dev, root, 1, "a/#"), MQTTSEAL_OK);
     assert_int_equal(mqttseal_ctx_new(&tx, root), MQTTSEAL_OK);
     assert_int_equal(mqttseal_ctx_new(&rx, dev), MQTTSEAL_OK);
     n = seal_ok(tx, env, sizeof env, "a", NULL, 0);
@@ -363,8 +357,7 @@ static void sizes_agree(void **state)
     assert_string_equal(mqttseal_version(), MQTTSEAL_VERSION_STRING);
     assert_string_equal(mqttseal_strerror(9999), "unknown mqttseal error");
     for (int e = 0; e <= MQTTSEAL_E_CRYPTO; e++) {
-        assert_string_not_equal(mqttseal_strerror(e),
-                                "unknown mqttseal error");
+        assert_string_not_equal(mqttseal_strerror(e), "unknown mqttseal error");
     }
 }
 

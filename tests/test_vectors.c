@@ -50,9 +50,8 @@ static size_t unhex(unsigned char **out, const char *h)
 
     *out = malloc(n + 1);
     assert_non_null(*out);
-    assert_int_equal(sodium_hex2bin(*out, n + 1, h, strlen(h), NULL,
-                                    &bin_len, NULL),
-                     0);
+    assert_int_equal(
+        sodium_hex2bin(*out, n + 1, h, strlen(h), NULL, &bin_len, NULL), 0);
     assert_int_equal(bin_len, n);
     return n;
 }
@@ -114,15 +113,15 @@ static void kdf(unsigned char out[32], const unsigned char key[32],
 {
     static const unsigned char salt[16];
 
-    assert_int_equal(crypto_generichash_blake2b_salt_personal(
-                         out, 32, in, n, key, 32, salt,
-                         (const unsigned char *)personal),
-                     0);
+    assert_int_equal(
+        crypto_generichash_blake2b_salt_personal(
+            out, 32, in, n, key, 32, salt, (const unsigned char *)personal),
+        0);
 }
 
 /* Node keys and message key straight from FORMAT.md section 5. */
-static void check_keys(const vector *v, const unsigned char *topic,
-                       size_t tlen, unsigned char mkey[32])
+static void check_keys(const vector *v, const unsigned char *topic, size_t tlen,
+                       unsigned char mkey[32])
 {
     unsigned char node[32], *root, *want, in[2 + 700];
     const char *nodes = get(v, "node_keys");
@@ -178,8 +177,8 @@ static void check_raw_aead(const unsigned char *env, size_t n,
     ad[12 + h.header_len] = (unsigned char)tlen;
     memcpy(ad + 13 + h.header_len, topic, tlen);
     assert_int_equal(crypto_aead_xchacha20poly1305_ietf_decrypt(
-                         out, NULL, NULL, env + h.header_len,
-                         n - h.header_len, ad, adlen, nonce, mkey),
+                         out, NULL, NULL, env + h.header_len, n - h.header_len,
+                         ad, adlen, nonce, mkey),
                      0);
     assert_memory_equal(out, pt, ptlen);
     free(ad);
@@ -194,8 +193,7 @@ static mqttseal_ctx *ctx_for(const vector *v, uint32_t id)
 
     assert_int_equal(unhex(&root, get(v, "root_key")), 32);
     assert_int_equal(mqttseal_keyring_new(&kr), MQTTSEAL_OK);
-    assert_int_equal(mqttseal_keyring_add(kr, id, "#", root, 0),
-                     MQTTSEAL_OK);
+    assert_int_equal(mqttseal_keyring_add(kr, id, "#", root, 0), MQTTSEAL_OK);
     assert_int_equal(mqttseal_ctx_new(&ctx, kr), MQTTSEAL_OK);
     mqttseal_keyring_free(kr);
     free(root);
@@ -208,8 +206,8 @@ static void reproduce(const vector *v)
     size_t tlen = unhex(&topic, get(v, "topic"));
     size_t ptlen = unhex(&pt, get(v, "plaintext"));
     size_t elen = unhex(&env, get(v, "envelope")), n = 0, m = 0;
-    mqttseal_ctx *ctx = ctx_for(v, (uint32_t)strtoul(get(v, "key_id"),
-                                                     NULL, 10));
+    mqttseal_ctx *ctx =
+        ctx_for(v, (uint32_t)strtoul(get(v, "key_id"), NULL, 10));
     mqttseal_header h;
 
     memset(&h, 0, sizeof h);
@@ -218,14 +216,13 @@ static void reproduce(const vector *v)
     memcpy(h.session_id, sid, 12);
     h.seq = strtoull(get(v, "seq"), NULL, 10);
     h.has_timestamp = get(v, "timestamp_ms") != NULL;
-    h.timestamp_ms = h.has_timestamp ? strtoull(get(v, "timestamp_ms"),
-                                                NULL, 10)
-                                     : 0;
+    h.timestamp_ms =
+        h.has_timestamp ? strtoull(get(v, "timestamp_ms"), NULL, 10) : 0;
     out = malloc(elen + 8);
     memset(out, 0xCC, elen + 8);
     assert_int_equal(ms_test_seal_fields(ctx, out, elen, &n,
-                                         (const char *)topic, tlen, pt,
-                                         ptlen, &h),
+                                         (const char *)topic, tlen, pt, ptlen,
+                                         &h),
                      MQTTSEAL_OK);
     assert_int_equal(n, elen);
     assert_memory_equal(out, env, elen);
@@ -290,8 +287,8 @@ static void malformed(void **state)
         mqttseal_ctx *ctx = ctx_for(v, 1);
 
         assert_int_equal(mqttseal_open(ctx, out, sizeof out, &m,
-                                       (const char *)topic, tlen, env, elen,
-                                       0, NULL),
+                                       (const char *)topic, tlen, env, elen, 0,
+                                       NULL),
                          error_code(get(v, "error")));
         mqttseal_ctx_free(ctx);
         free(topic);
