@@ -38,6 +38,17 @@ void ms_kdf_message(unsigned char out[MQTTSEAL_KEYBYTES],
                     const unsigned char node[MQTTSEAL_KEYBYTES]);
 
 /**
+ * Node key of P (the levels of p[0..p_len), so "" is the one empty level
+ * of "/#") from the key of a grant that derives it: "#", or a subtree
+ * whose prefix (prefix_len bytes of p) is P itself or a level-prefix of P.
+ * Used to derive subtree grants. Intermediate keys are wiped.
+ */
+void ms_kdf_node(unsigned char out[MQTTSEAL_KEYBYTES],
+                 const unsigned char grant_key[MQTTSEAL_KEYBYTES],
+                 ms_filter_kind kind, size_t prefix_len, const char *p,
+                 size_t p_len);
+
+/**
  * Message key of topic t from the key of a grant that covers it
  * (ms_filter_covers must be 1). Intermediate keys are wiped.
  */
