@@ -1,0 +1,227 @@
+/*
+ * Publishing: seal into a private buffer (on the stack when small) and
+ * hand that to Paho, which copies it before returning. Nothing is
+ * published when sealing fails. MQTT 5 properties are filtered in a copy.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "hooks.h"
+
+int ms_paho_seal(mqttseal_paho *h, mqttseal_ctx *ctx, sealbuf *sb,
+                 const char *topic, const void *payload, int payloadlen)
+{
+    size_t cap;
+    int rc;
+
+    sb->p = NULL;
+    sb->len = 0;
+    if (h == NULL || topic == NULL || payloadlen < 0 ||
+        (payload == NULL && payloadlen > 0)) {
+        return MQTTSEAL_E_INVALID;
+    }
+    if ((size_t)payloadlen > MQTTSEAL_PLAINTEXT_MAX) {
+        return MQTTSEAL_E_TOO_LARGE;
+    }
+    cap = MQTTSEAL_SEALED_BYTES(payloadlen);
+    sb->p = cap <= sizeof sb->stack ? sb->stack : malloc(cap);
+    if (sb->p == NULL) {
+        return MQTTSEAL_E_NOMEM;
+    }
+    rc = mqttseal_seal(ctx, sb->p, cap, &sb->len, topic, strlen(topic), payload,
+                       (size_t)payloadlen);
+    if (rc != MQTTSEAL_OK) {
+        ms_sealbuf_release(sb);
+    }
+    return rc;
+}
+
+void ms_sealbuf_release(sealbuf *sb)
+{
+    if (sb->p != NULL && sb->p != sb->stack) {
+        free(sb->p);
+    }
+    sb->p = NULL;
+    sb->len = 0;
+}
+
+int ms_props_has_pfi(const MQTTProperties *props)
+{
+    if (props == NULL) {
+        return 0;
+    }
+    for (int i = 0; i < props->count; i++) {
+        if (props->array[i].identifier ==
+            MQTTPROPERTY_CODE_PAYLOAD_FORMAT_INDICATOR) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int props_has_ct(const MQTTProperties *props)
+{
+    if (props == NULL) {
+        return 0;
+    }
+    for (int i = 0; i < props->count; i++) {
+        if (props->array[i].identifier == MQTTPROPERTY_CODE_CONTENT_TYPE) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int props_add_ct(MQTTProperties *out)
+{
+    static char ct[] = MQTTSEAL_PAHO_CONTENT_TYPE;
+    MQTTProperty p;
+
+    memset(&p, 0, sizeof p);
+    p.identifier = MQTTPROPERTY_CODE_CONTENT_TYPE;
+    p.value.data.data = ct; /* MQTTProperties_add copies it */
+    p.value.data.len = (int)(sizeof ct - 1);
+    return MQTTProperties_add(out, &p);
+}
+
+/*
+ * Properties to publish with: 0 when in can be used as it is, 1 when a
+ * filtered copy was made in *out (free it with MQTTProperties_free), or a
+ * negative mqttseal error.
+ */
+int ms_props_prepare(mqttseal_paho *h, const MQTTProperties *in,
+                     MQTTProperties *out)
+{
+    MQTTProperties empty = MQTTProperties_initializer;
+    int want_ct = (atomic_load(&h->options) & MQTTSEAL_PAHO_OPT_CONTENT_TYPE) &&
+                  !props_has_ct(in);
+
+    *out = empty;
+    if (!want_ct && !ms_props_has_pfi(in)) {
+        return 0;
+    }
+    for (int i = 0; in != NULL && i < in->count; i++) {
+        if (in->array[i].identifier ==
+            MQTTPROPERTY_CODE_PAYLOAD_FORMAT_INDICATOR) {
+            continue; /* a sealed payload is never "UTF-8 text" */
+        }
+        if (MQTTProperties_add(out, &in->array[i]) != 0) {
+            MQTTProperties_free(out);
+            return -MQTTSEAL_E_NOMEM;
+        }
+    }
+    if (want_ct && props_add_ct(out) != 0) {
+        MQTTProperties_free(out);
+        return -MQTTSEAL_E_NOMEM;
+    }
+    return 1;
+}
+
+int mqttseal_MQTTClient_publish(mqttseal_paho *h, MQTTClient handle,
+                                const char *topicName, int payloadlen,
+                                const void *payload, int qos, int retained,
+                                MQTTClient_deliveryToken *dt)
+{
+    sealbuf sb;
+    int rc = ms_paho_seal(h, mqttseal_paho_ctx(h), &sb, topicName, payload,
+                          payloadlen);
+
+    if (rc != MQTTSEAL_OK) {
+        return MQTTSEAL_PAHO_ERROR(rc);
+    }
+    rc = MQTTClient_publish(handle, topicName, (int)sb.len, sb.p, qos, retained,
+                            dt);
+    ms_sealbuf_release(&sb);
+    return rc;
+}
+
+static int message_ok(const MQTTClient_message *msg)
+{
+    return msg != NULL && memcmp(msg->struct_id, "MQTM", 4) == 0 &&
+           (msg->struct_version == 0 || msg->struct_version == 1);
+}
+
+int mqttseal_MQTTClient_publishMessage(mqttseal_paho *h, MQTTClient handle,
+                                       const char *topicName,
+                                       MQTTClient_message *msg,
+                                       MQTTClient_deliveryToken *dt)
+{
+    MQTTClient_message copy;
+    sealbuf sb;
+    int rc;
+
+    if (!message_ok(msg)) {
+        return MQTTSEAL_PAHO_ERROR(MQTTSEAL_E_INVALID);
+    }
+    rc = ms_paho_seal(h, mqttseal_paho_ctx(h), &sb, topicName, msg->payload,
+                      msg->payloadlen);
+    if (rc != MQTTSEAL_OK) {
+        return MQTTSEAL_PAHO_ERROR(rc);
+    }
+    copy = *msg;
+    copy.payload = sb.p;
+    copy.payloadlen = (int)sb.len;
+    rc = MQTTClient_publishMessage(handle, topicName, &copy, dt);
+    ms_sealbuf_release(&sb);
+    return rc;
+}
+
+static MQTTResponse failed(int err)
+{
+    MQTTResponse r = MQTTResponse_initializer;
+
+    r.reasonCode = (enum MQTTReasonCodes)MQTTSEAL_PAHO_ERROR(err);
+    return r;
+}
+
+MQTTResponse mqttseal_MQTTClient_publish5(mqttseal_paho *h, MQTTClient handle,
+                                          const char *topicName, int payloadlen,
+                                          const void *payload, int qos,
+                                          int retained,
+                                          MQTTProperties *properties,
+                                          MQTTClient_deliveryToken *dt)
+{
+    MQTTProperties filtered, none = MQTTProperties_initializer;
+    MQTTResponse r;
+    sealbuf sb;
+    int rc, own;
+
+    rc = ms_paho_seal(h, mqttseal_paho_ctx(h), &sb, topicName, payload,
+                      payloadlen);
+    if (rc != MQTTSEAL_OK) {
+        return failed(rc);
+    }
+    if ((own = ms_props_prepare(h, properties, &filtered)) < 0) {
+        ms_sealbuf_release(&sb);
+        return failed(-own);
+    }
+    if (own) {
+        properties = &filtered;
+    } else if (properties == NULL) {
+        properties = &none;
+    }
+    r = MQTTClient_publish5(handle, topicName, (int)sb.len, sb.p, qos, retained,
+                            properties, dt);
+    if (own) {
+        MQTTProperties_free(&filtered);
+    }
+    ms_sealbuf_release(&sb);
+    return r;
+}
+
+MQTTResponse mqttseal_MQTTClient_publishMessage5(mqttseal_paho *h,
+                                                 MQTTClient handle,
+                                                 const char *topicName,
+                                                 MQTTClient_message *msg,
+                                                 MQTTClient_deliveryToken *dt)
+{
+    MQTTProperties *props;
+
+    if (!message_ok(msg)) {
+        return failed(MQTTSEAL_E_INVALID);
+    }
+    props = msg->struct_version >= 1 ? &msg->properties : NULL;
+    return mqttseal_MQTTClient_publish5(h, handle, topicName, msg->payloadlen,
+                                        msg->payload, msg->qos, msg->retained,
+                                        props, dt);
+}
