@@ -7,7 +7,7 @@
 
 static _Atomic uint64_t fake_now_ms;
 
-uint64_t ms_clock_now_ms(void)
+static uint64_t read_ms(clockid_t id, uint64_t margin)
 {
     struct timespec ts;
     uint64_t fake = atomic_load_explicit(&fake_now_ms, memory_order_relaxed);
@@ -15,10 +15,23 @@ uint64_t ms_clock_now_ms(void)
     if (fake != 0) {
         return fake;
     }
-    if (clock_gettime(CLOCK_REALTIME, &ts) != 0 || ts.tv_sec < 0) {
+    if (clock_gettime(id, &ts) != 0 || ts.tv_sec < 0) {
         return 0;
     }
-    return (uint64_t)ts.tv_sec * 1000U + (uint64_t)ts.tv_nsec / 1000000U;
+    return (uint64_t)ts.tv_sec * 1000U + (uint64_t)ts.tv_nsec / 1000000U +
+           margin;
+}
+
+uint64_t ms_clock_now_ms(void)
+{
+    return read_ms(CLOCK_REALTIME, 0);
+}
+
+uint64_t ms_clock_upper_ms(void)
+{
+    /* The coarse clock lags by at most a scheduler tick (4 ms at
+     * HZ=250); the margin covers that with room to spare. */
+    return read_ms(CLOCK_REALTIME_COARSE, MS_CLOCK_COARSE_MARGIN_MS);
 }
 
 void ms_clock_set_fake(uint64_t now_ms)
