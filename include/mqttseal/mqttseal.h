@@ -164,7 +164,7 @@ typedef struct mqttseal_key_info {
     char filter[256];    /* the grant, truncated with "..." if longer */
 } mqttseal_key_info;
 
-/** An empty keyring. @return OK, E_INVALID, E_NOMEM. */
+/** An empty keyring. @return OK, E_INVALID, E_NOMEM, E_CRYPTO. */
 MQTTSEAL_EXPORT MQTTSEAL_NODISCARD int
 mqttseal_keyring_new(mqttseal_keyring **out);
 
@@ -188,7 +188,9 @@ mqttseal_keyring_load_file(mqttseal_keyring **out, const char *path,
                            mqttseal_diag *diag);
 
 /**
- * Serialise to keyring text. *text_len receives the length needed
+ * Serialise to keyring text. A filter holding a space, tab, CR or LF
+ * cannot be one field of a keyring line: E_INVALID. *text_len receives
+ * the length needed
  * (excluding the NUL); with out == NULL or too small a cap, nothing is
  * written and E_BUFFER is returned (with *text_len set).
  * @return OK, E_BUFFER, E_INVALID.
