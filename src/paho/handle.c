@@ -67,6 +67,11 @@ mqttseal_paho *mqttseal_paho_load(const char *keyring_path, mqttseal_diag *diag)
     if (diag != NULL) {
         memset(diag, 0, sizeof *diag);
     }
+    /* Keyring files are read into guarded memory: libsodium must be up. */
+    if ((rc = mqttseal_init()) != MQTTSEAL_OK) {
+        diag_error(diag, rc, keyring_path);
+        return NULL;
+    }
     rc = handle_alloc(&h);
     if (rc == MQTTSEAL_OK) {
         rc = mqttseal_keyring_load_file(&h->kr, keyring_path, diag);
