@@ -468,13 +468,16 @@ static void emit(writer *w, const mqttseal_keyring *kr)
         put_entry(w, kr, i);
 }
 
-/* A filter is one whitespace-free field of a line; an MQTT topic may
- * hold spaces, tabs or line breaks, which the text format cannot. */
+/* A filter is one field of a line: an MQTT topic may hold spaces, tabs
+ * or a line feed, which the text format cannot. A CR inside a field is
+ * data (only a CR right before the LF ends a line, and the key field
+ * always follows the filter), and the parser accepts it, so it must be
+ * written too: every keyring that loads can be saved. */
 static int writable(const ms_entry *e)
 {
     for (size_t i = 0; i < e->filter_len; i++) {
         char c = e->filter[i];
-        if (c == ' ' || c == '\t' || c == '\r' || c == '\n')
+        if (c == ' ' || c == '\t' || c == '\n')
             return 0;
     }
     return 1;
