@@ -1,0 +1,393 @@
+/*
+ * The Paho hooks without a broker (the fake Paho is in paho_fake.c):
+ * mqttseal's messageArrived is fed synthetic Paho messages, sealed and
+ * not, and the application must see only verified plaintext, every
+ * refusal must be freed, counted per reason and answered with 1; the
+ * publish wrappers must hand Paho only sealed bytes with filtered MQTT 5
+ * properties, and never touch the caller's structures.
+ */
+#define _GNU_SOURCE /* memmem */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "paho_fake.h"
+
+/* ---- opening ------------------------------------------------------ */
+
+static void test_sealed_ok(void **state)
+{
+    unsigned char env[256];
+    size_t n = fake_seal(env, sizeof env, TOPIC, "21.5 C");
+
+    (void)state;
+    assert_int_equal(fake_deliver_c(TOPIC, 0, env, n, 0), 1);
+    assert_int_equal(app.calls, 1);
+    assert_string_equal(app.text, "21.5 C");
+    assert_int_equal(app.rejects, 0);
+    assert_int_equal(mqttseal_paho_delivered(hooks), 1);
+    assert_int_equal(mqttseal_paho_rejected(hooks, MQTTSEAL_PAHO_ALL_REASONS),
+                     0);
+}
+
+/* Every single flipped byte is refused, freed, counted, returns 1. */
+static void test_flipped_bytes(void **state)
+{
+    unsigned char env[256];
+    size_t n = fake_seal(env, sizeof env, TOPIC, "flip me");
+
+    (void)state;
+    for (size_t i = 0; i < n; i++) {
+        env[i] ^= 0x01;
+        assert_int_equal(fake_deliver_c(TOPIC, 0, env, n, 0), 1);
+        env[i] ^= 0x01;
+        assert_int_equal(fake.freed_msgs, (int)i + 1);
+        assert_int_equal(fake.freed_topics, (int)i + 1);
+        assert_string_equal(app.reject_topic, TOPIC);
+    }
+    assert_int_equal(app.calls, 0);
+    assert_int_equal(app.rejects, (int)n);
+    assert_int_equal(mqttseal_paho_rejected(hooks, MQTTSEAL_PAHO_ALL_REASONS),
+                     n);
+    assert_true(mqttseal_paho_rejected(hooks, MQTTSEAL_E_AUTH) > 0);
+    /* The unflipped envelope still opens: nothing was counted as seen. */
+    assert_int_equal(fake_deliver_c(TOPIC, 0, env, n, 0), 1);
+    assert_string_equal(app.text, "flip me");
+}
+
+static void test_plaintext(void **state)
+{
+    (void)state;
+    assert_int_equal(fake_deliver_c(TOPIC, 0, "hello", 5, 0), 1);
+    assert_int_equal(fake_deliver_c(TOPIC, 0, "", 0, 0), 1);
+    assert_int_equal(app.calls, 0);
+    assert_int_equal(mqttseal_paho_rejected(hooks, MQTTSEAL_E_NOT_SEALED), 1);
+    assert_int_equal(mqttseal_paho_rejected(hooks, MQTTSEAL_E_TRUNCATED), 1);
+    assert_int_equal(app.last_reason, MQTTSEAL_E_TRUNCATED);
+    assert_int_equal(fake.freed_msgs, 2);
+}
+
+/* An alias-only PUBLISH: Paho 1.3.12 hands over an empty topic name. */
+static void test_empty_topic(void **state)
+{
+    unsigned char env[256];
+    size_t n = fake_seal(env, sizeof env, TOPIC, "x");
+
+    (void)state;
+    assert_int_equal(fake_deliver_c("", 0, env, n, 0), 1);
+    assert_int_equal(app.calls, 0);
+    assert_int_equal(app.last_reason, MQTTSEAL_E_TOPIC_EMPTY);
+    assert_int_equal(mqttseal_paho_rejected(hooks, MQTTSEAL_E_TOPIC_EMPTY), 1);
+    assert_int_equal(fake.freed_topics, 1);
+}
+
+/* topicLen counts past an embedded NUL: the whole name is checked. */
+static void test_topic_len_with_nul(void **state)
+{
+    unsigned char env[256];
+    size_t n = fake_seal(env, sizeof env, TOPIC, "x");
+    char with_nul[] = TOPIC "\0evil";
+
+    (void)state;
+    assert_int_equal(
+        fake_deliver_c(with_nul, (int)sizeof with_nul - 1, env, n, 0), 1);
+    assert_int_equal(app.calls, 0);
+    assert_int_equal(app.last_reason, MQTTSEAL_E_TOPIC_INVALID);
+    /* A non-zero topicLen without a NUL (as MQTTAsync passes) is fine. */
+    assert_int_equal(fake_deliver_c(TOPIC, (int)strlen(TOPIC), env, n, 0), 1);
+    assert_int_equal(app.calls, 1);
+}
+
+static void test_duplicate_and_replay(void **state)
+{
+    unsigned char env[256];
+    size_t n = fake_seal(env, sizeof env, TOPIC, "once");
+
+    (void)state;
+    assert_int_equal(fake_deliver_c(TOPIC, 0, env, n, 0), 1);
+    assert_int_equal(fake_deliver_c(TOPIC, 0, env, n, 1), 1); /* QoS 1 DUP */
+    assert_int_equal(app.last_reason, MQTTSEAL_PAHO_DUPLICATE);
+    assert_int_equal(app.last_dup, 1);
+    assert_int_equal(fake_deliver_c(TOPIC, 0, env, n, 0), 1); /* re-published */
+    assert_int_equal(app.last_reason, MQTTSEAL_E_REPLAY);
+    assert_int_equal(app.calls, 1);
+    assert_int_equal(mqttseal_paho_rejected(hooks, MQTTSEAL_PAHO_DUPLICATE), 1);
+    assert_int_equal(mqttseal_paho_rejected(hooks, MQTTSEAL_E_REPLAY), 1);
+}
+
+/* The app returns 0: Paho offers the same (opened) message again. */
+static void test_app_retry(void **state)
+{
+    unsigned char env[256];
+    size_t n = fake_seal(env, sizeof env, TOPIC, "retry");
+    char *topic = fake_topic(TOPIC, strlen(TOPIC));
+    MQTTClient_message *m = fake_client_msg(env, n, 0);
+
+    (void)state;
+    app.ret = 0;
+    assert_int_equal(fake.ma_c(fake.ctx_c, topic, 0, m), 0);
+    assert_int_equal(fake.freed_msgs, 0);
+    app.ret = 1;
+    assert_int_equal(fake.ma_c(fake.ctx_c, topic, 0, m), 1);
+    assert_int_equal(app.calls, 2);
+    assert_string_equal(app.text, "retry");
+    assert_int_equal(app.rejects, 0);
+    /* The same plaintext in a new message is not trusted. */
+    assert_int_equal(fake_deliver_c(TOPIC, 0, "retry", 5, 0), 1);
+    assert_int_equal(app.calls, 2);
+}
+
+static void test_async_path(void **state)
+{
+    unsigned char env[256];
+    size_t n = fake_seal(env, sizeof env, TOPIC, "async");
+
+    (void)state;
+    assert_int_equal(fake_deliver_a(TOPIC, env, n, 0), 1);
+    assert_string_equal(app.text, "async");
+    assert_int_equal(fake_deliver_a(TOPIC, env, n, 1), 1);
+    assert_int_equal(fake_deliver_a("site/b/temp", "plain", 5, 0), 1);
+    assert_int_equal(app.calls, 1);
+    assert_int_equal(app.rejects, 2);
+    assert_string_equal(app.reject_topic, "site/b/temp");
+    assert_int_equal(fake.freed_msgs, 3); /* 1 by the app, 2 by mqttseal */
+}
+
+/* ---- publishing --------------------------------------------------- */
+
+static void assert_published(const char *topic, const char *text)
+{
+    unsigned char out[4096];
+    size_t n = 0;
+
+    assert_string_equal(fake.topic, topic);
+    assert_true(fake.len > (int)strlen(text));
+    assert_null(memmem(fake.payload, (size_t)fake.len, text, strlen(text)));
+    assert_int_equal(mqttseal_open(opener, out, sizeof out, &n, topic,
+                                   strlen(topic), fake.payload,
+                                   (size_t)fake.len, 0, NULL),
+                     MQTTSEAL_OK);
+    assert_int_equal(n, strlen(text));
+    assert_memory_equal(out, text, n);
+}
+
+static void test_publish(void **state)
+{
+    MQTTClient_message msg = MQTTClient_message_initializer;
+    MQTTClient_deliveryToken dt = 0;
+    char big[3000];
+
+    (void)state;
+    assert_int_equal(
+        mqttseal_MQTTClient_publish(hooks, &fake, TOPIC, 4, "warm", 1, 0, &dt),
+        MQTTCLIENT_SUCCESS);
+    assert_published(TOPIC, "warm");
+    assert_int_equal(dt, fake.token);
+    memset(big, 'b', sizeof big - 1); /* sealed on the heap */
+    big[sizeof big - 1] = '\0';
+    msg.payload = big;
+    msg.payloadlen = (int)strlen(big);
+    assert_int_equal(
+        mqttseal_MQTTClient_publishMessage(hooks, &fake, TOPIC, &msg, &dt),
+        MQTTCLIENT_SUCCESS);
+    assert_published(TOPIC, big);
+    assert_ptr_equal(msg.payload, big); /* the caller's struct is intact */
+    assert_int_equal(msg.payloadlen, (int)strlen(big));
+}
+
+/* Sealing fails: nothing is published, and the code says why. */
+static void test_publish_failures(void **state)
+{
+    MQTTClient_deliveryToken dt = 0;
+    MQTTResponse r;
+    int rc;
+
+    (void)state;
+    rc = mqttseal_MQTTClient_publish(hooks, &fake, "a/#", 1, "x", 0, 0, &dt);
+    assert_int_equal(rc, MQTTSEAL_PAHO_ERROR(MQTTSEAL_E_TOPIC_INVALID));
+    assert_true(MQTTSEAL_PAHO_IS_ERROR(rc));
+    assert_int_equal(MQTTSEAL_PAHO_ERR_CODE(rc), MQTTSEAL_E_TOPIC_INVALID);
+    rc = mqttseal_MQTTClient_publish(NULL, &fake, TOPIC, 1, "x", 0, 0, &dt);
+    assert_int_equal(rc, MQTTSEAL_PAHO_ERROR(MQTTSEAL_E_INVALID));
+    rc = mqttseal_MQTTClient_publish(hooks, &fake, TOPIC, -1, "x", 0, 0, &dt);
+    assert_int_equal(rc, MQTTSEAL_PAHO_ERROR(MQTTSEAL_E_INVALID));
+    r = mqttseal_MQTTClient_publish5(hooks, &fake, "", 1, "x", 0, 0, NULL, &dt);
+    assert_int_equal((int)r.reasonCode,
+                     MQTTSEAL_PAHO_ERROR(MQTTSEAL_E_TOPIC_EMPTY));
+    assert_int_equal(
+        mqttseal_MQTTAsync_send(hooks, &fake, "+", 1, "x", 0, 0, NULL),
+        MQTTSEAL_PAHO_ERROR(MQTTSEAL_E_TOPIC_INVALID));
+    assert_int_equal(fake.published, 0);
+}
+
+static void add_props(MQTTProperties *props)
+{
+    MQTTProperty pfi = {.identifier =
+                            MQTTPROPERTY_CODE_PAYLOAD_FORMAT_INDICATOR};
+    MQTTProperty user = {.identifier = MQTTPROPERTY_CODE_USER_PROPERTY};
+
+    pfi.value.byte = 1;
+    user.value.data.data = (char *)(uintptr_t) "unit";
+    user.value.data.len = 4;
+    user.value.value.data = (char *)(uintptr_t) "C";
+    user.value.value.len = 1;
+    assert_int_equal(MQTTProperties_add(props, &pfi), 0);
+    assert_int_equal(MQTTProperties_add(props, &user), 0);
+}
+
+static void assert_filtered(int want_ct)
+{
+    MQTTProperty *ct;
+
+    assert_int_equal(
+        MQTTProperties_hasProperty(&fake.props,
+                                   MQTTPROPERTY_CODE_PAYLOAD_FORMAT_INDICATOR),
+        0);
+    assert_int_equal(MQTTProperties_hasProperty(
+                         &fake.props, MQTTPROPERTY_CODE_USER_PROPERTY),
+                     1);
+    ct =
+        MQTTProperties_getProperty(&fake.props, MQTTPROPERTY_CODE_CONTENT_TYPE);
+    assert_int_equal(ct != NULL, want_ct);
+    if (ct != NULL) {
+        assert_int_equal(ct->value.data.len,
+                         (int)strlen(MQTTSEAL_PAHO_CONTENT_TYPE));
+        assert_memory_equal(ct->value.data.data, MQTTSEAL_PAHO_CONTENT_TYPE,
+                            strlen(MQTTSEAL_PAHO_CONTENT_TYPE));
+    }
+}
+
+static void test_publish5_properties(void **state)
+{
+    MQTTProperties props = MQTTProperties_initializer;
+    MQTTClient_deliveryToken dt = 0;
+    MQTTResponse r;
+
+    (void)state;
+    add_props(&props);
+    r = mqttseal_MQTTClient_publish5(hooks, &fake, TOPIC, 2, "v5", 1, 0, &props,
+                                     &dt);
+    assert_int_equal(r.reasonCode, MQTTREASONCODE_SUCCESS);
+    assert_published(TOPIC, "v5");
+    assert_filtered(0);
+    assert_int_equal(
+        mqttseal_paho_set_options(hooks, MQTTSEAL_PAHO_OPT_CONTENT_TYPE),
+        MQTTSEAL_OK);
+    r = mqttseal_MQTTClient_publish5(hooks, &fake, TOPIC, 2, "v5", 1, 0, &props,
+                                     &dt);
+    assert_filtered(1);
+    assert_int_equal(props.count, 2); /* the caller's list is unchanged */
+    assert_int_equal(MQTTProperties_hasProperty(
+                         &props, MQTTPROPERTY_CODE_PAYLOAD_FORMAT_INDICATOR),
+                     1);
+    MQTTProperties_free(&props);
+}
+
+static void test_async_send(void **state)
+{
+    MQTTAsync_responseOptions resp = MQTTAsync_responseOptions_initializer;
+    MQTTAsync_message msg = MQTTAsync_message_initializer;
+
+    (void)state;
+    add_props(&resp.properties);
+    assert_int_equal(
+        mqttseal_MQTTAsync_send(hooks, &fake, TOPIC, 5, "async", 1, 0, &resp),
+        MQTTASYNC_SUCCESS);
+    assert_published(TOPIC, "async");
+    assert_filtered(0);
+    assert_int_equal(resp.token, fake.token);
+    msg.payload = (void *)(uintptr_t) "message";
+    msg.payloadlen = 7;
+    add_props(&msg.properties);
+    assert_int_equal(
+        mqttseal_MQTTAsync_sendMessage(hooks, &fake, TOPIC, &msg, &resp),
+        MQTTASYNC_SUCCESS);
+    assert_published(TOPIC, "message");
+    assert_filtered(0);
+    assert_int_equal(resp.token, fake.token);
+    /* Paho would have overwritten resp.properties; the wrapper did not. */
+    assert_ptr_not_equal(resp.properties.array, msg.properties.array);
+    assert_int_equal(msg.payloadlen, 7);
+    MQTTProperties_free(&resp.properties);
+    MQTTProperties_free(&msg.properties);
+}
+
+static void test_will(void **state)
+{
+    MQTTClient_connectOptions conn = MQTTClient_connectOptions_initializer;
+    MQTTClient_willOptions will = MQTTClient_willOptions_initializer;
+    mqttseal_paho_will *sealed = NULL;
+
+    (void)state;
+    will.topicName = "site/a/status";
+    will.message = "gone";
+    conn.will = &will;
+    assert_int_equal(mqttseal_MQTTClient_sealWill(hooks, &conn, &sealed),
+                     MQTTCLIENT_SUCCESS);
+    assert_non_null(sealed);
+    assert_null(will.message);
+    assert_int_equal(will.struct_version, 1);
+    fake_capture(will.topicName, will.payload.len, will.payload.data, NULL);
+    assert_published("site/a/status", "gone");
+    mqttseal_paho_will_free(sealed);
+    conn.will = NULL;
+    assert_int_equal(mqttseal_MQTTClient_sealWill(hooks, &conn, &sealed),
+                     MQTTSEAL_PAHO_ERROR(MQTTSEAL_E_INVALID));
+    assert_null(sealed);
+}
+
+static void test_strerror(void **state)
+{
+    (void)state;
+    assert_string_equal(
+        mqttseal_paho_strerror(MQTTSEAL_PAHO_ERROR(MQTTSEAL_E_AUTH)),
+        mqttseal_strerror(MQTTSEAL_E_AUTH));
+    assert_string_equal(mqttseal_paho_strerror(MQTTSEAL_E_REPLAY),
+                        mqttseal_strerror(MQTTSEAL_E_REPLAY));
+    assert_non_null(
+        strstr(mqttseal_paho_strerror(MQTTSEAL_PAHO_DUPLICATE), "duplicate"));
+    assert_non_null(mqttseal_paho_strerror(MQTTCLIENT_FAILURE));
+    assert_false(MQTTSEAL_PAHO_IS_ERROR(MQTTCLIENT_FAILURE));
+    assert_int_equal(MQTTSEAL_PAHO_ERR_CODE(MQTTCLIENT_FAILURE), 0);
+    assert_int_equal(mqttseal_paho_rejected(NULL, MQTTSEAL_E_AUTH), 0);
+    assert_int_equal(mqttseal_paho_set_options(hooks, 0x80),
+                     MQTTSEAL_E_INVALID);
+}
+
+#define CASE(f) cmocka_unit_test_setup_teardown(f, fake_setup, fake_teardown)
+
+int main(void)
+{
+    MQTTAsync heap_owner;
+    int rc;
+
+    const struct CMUnitTest tests[] = {
+        CASE(test_sealed_ok),
+        CASE(test_flipped_bytes),
+        CASE(test_plaintext),
+        CASE(test_empty_topic),
+        CASE(test_topic_len_with_nul),
+        CASE(test_duplicate_and_replay),
+        CASE(test_app_retry),
+        CASE(test_async_path),
+        CASE(test_publish),
+        CASE(test_publish_failures),
+        CASE(test_publish5_properties),
+        CASE(test_async_send),
+        CASE(test_will),
+        CASE(test_strerror),
+    };
+
+    /* MQTTAsync_create sets up Paho's heap for MQTTAsync_malloc. */
+    if (MQTTAsync_create(&heap_owner, "tcp://127.0.0.1:1", "test_paho",
+                         MQTTCLIENT_PERSISTENCE_NONE, NULL) != 0) {
+        return 1;
+    }
+    rc = cmocka_run_group_tests(tests, NULL, NULL);
+    MQTTAsync_destroy(&heap_owner);
+    return rc;
+}
