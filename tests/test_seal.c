@@ -143,11 +143,12 @@ static void size_limits(void **state)
 {
     mqttseal_ctx *ctx = ctx_for(1, "#", root1);
     size_t len = MQTTSEAL_PLAINTEXT_MAX, n = 0;
-    unsigned char *msg = calloc(1, len), *env;
+    /* One byte more than the limit of each, for the E_TOO_LARGE call. */
+    unsigned char *msg = calloc(1, len + 1), *env;
     mqttseal_header h;
 
     (void)state;
-    env = malloc(MQTTSEAL_SEALED_BYTES(len));
+    env = malloc(MQTTSEAL_SEALED_BYTES(len) + 1);
     assert_non_null(msg);
     assert_non_null(env);
     n = seal_ok(ctx, env, MQTTSEAL_SEALED_BYTES(len), TOPIC, msg, len);
