@@ -90,13 +90,11 @@ int ms_keycache_new(ms_keycache **out, size_t capacity)
 
 void ms_keycache_free(ms_keycache *c)
 {
-    size_t i;
-
     if (c == NULL) {
         return;
     }
     if (c->entries != NULL) {
-        for (i = 0; i < c->capacity; i++) {
+        for (size_t i = 0; i < c->capacity; i++) {
             free(c->entries[i].topic);
         }
     }

@@ -110,7 +110,8 @@ static int kr_append(mqttseal_keyring *kr, uint32_t key_id, const char *filter,
     memcpy(copy, filter, len);
     copy[len] = '\0';
     kr->entries[kr->count] =
-        (ms_entry){key_id, expires, kind, prefix_len, len, copy};
+        (ms_entry){key_id, expires, kind, prefix_len, len, NULL};
+    kr->entries[kr->count].filter = copy; /* owned by the entry now */
     *index = kr->count++;
     return MQTTSEAL_OK;
 }

@@ -439,13 +439,13 @@ static void put_key(writer *w, const unsigned char key[MQTTSEAL_KEYBYTES])
 static void put_entry(writer *w, const mqttseal_keyring *kr, size_t i)
 {
     const ms_entry *e = &kr->entries[i];
-    unsigned d[3];
 
     putf(w, "key %lu ", (unsigned long)e->key_id);
     put(w, e->filter, e->filter_len);
     put(w, " ", 1);
     put_key(w, ms_entry_key(kr, i));
     if (e->expires != 0) {
+        unsigned d[3];
         civil_from_days(e->expires / 86400, d);
         unsigned s = (unsigned)(e->expires % 86400);
         putf(w, " expires=%04u-%02u-%02uT%02u:%02u:%02uZ", d[0], d[1], d[2],

@@ -149,13 +149,13 @@ static int reason_slot(int reason)
 
 uint64_t mqttseal_paho_rejected(const mqttseal_paho *h, int reason)
 {
-    uint64_t sum = 0;
     int slot;
 
     if (h == NULL) {
         return 0;
     }
     if (reason == MQTTSEAL_PAHO_ALL_REASONS) {
+        uint64_t sum = 0;
         for (size_t i = 1; i < REASON_SLOTS; i++) {
             sum += atomic_load_explicit(&h->rejected[i], memory_order_relaxed);
         }

@@ -101,7 +101,7 @@ typedef struct sealbuf {
     unsigned char stack[STACK_SEALED];
 } sealbuf;
 
-int ms_paho_seal(mqttseal_paho *h, mqttseal_ctx *ctx, sealbuf *sb,
+int ms_paho_seal(const mqttseal_paho *h, mqttseal_ctx *ctx, sealbuf *sb,
                  const char *topic, const void *payload, int payloadlen);
 void ms_sealbuf_release(sealbuf *sb);
 int ms_props_prepare(mqttseal_paho *h, const MQTTProperties *in,

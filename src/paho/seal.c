@@ -8,7 +8,7 @@
 
 #include "hooks.h"
 
-int ms_paho_seal(mqttseal_paho *h, mqttseal_ctx *ctx, sealbuf *sb,
+int ms_paho_seal(const mqttseal_paho *h, mqttseal_ctx *ctx, sealbuf *sb,
                  const char *topic, const void *payload, int payloadlen)
 {
     size_t cap;
