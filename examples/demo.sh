@@ -62,16 +62,18 @@ build_examples() {
 }
 
 # Everything started below is stopped here, by pid.
-work= SUB_PID= PLAIN_PID=
+work='' SUB_PID='' PLAIN_PID=''
 cleanup() {
     local pid
     for pid in $SUB_PID $PLAIN_PID; do
-        kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
+        if kill "$pid" 2>/dev/null; then
+            wait "$pid" 2>/dev/null || true
+        fi
     done
-    SUB_PID= PLAIN_PID=
+    SUB_PID='' PLAIN_PID=''
     if declare -F broker_stop >/dev/null; then broker_stop; fi
     [ -n "$work" ] && rm -rf "$work"
-    work=
+    work=''
 }
 trap cleanup EXIT
 trap 'cleanup; exit 130' INT
@@ -114,7 +116,7 @@ publish() {
 wait_subscribers() {
     wait "$SUB_PID" || die "the sealed subscriber failed: $(cat "$work/sealed.err")"
     wait "$PLAIN_PID" || die "mosquitto_sub failed: $(cat "$work/plain.out")"
-    SUB_PID= PLAIN_PID=
+    SUB_PID='' PLAIN_PID=''
 }
 
 show() {
