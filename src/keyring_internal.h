@@ -52,4 +52,11 @@ int ms_keyring_add_n(mqttseal_keyring *kr, uint32_t key_id, const char *filter,
                      const unsigned char key[MQTTSEAL_KEYBYTES],
                      int64_t expires);
 
+/** Fill diag ("line N: ..." when line > 0) and return rc. */
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((format(printf, 4, 5)))
+#endif
+int ms_keyring_fail(mqttseal_diag *diag, int rc, unsigned line,
+                    const char *fmt, ...);
+
 #endif
