@@ -15,7 +15,8 @@
  * the envelope; in round-trip mode, 8 bytes seq (LE), 2 bytes bit
  * position, 1 byte timestamp offset, then the plaintext.
  *
- * The clock is fixed so that every input behaves the same every time.
+ * The keyring is fixed (open_keys.h) and so is the clock, so that every
+ * input behaves the same every time.
  */
 #include <string.h>
 
@@ -23,6 +24,7 @@
 #include "ctx.h"
 #include "fuzz.h"
 #include "mqttseal/mqttseal.h"
+#include "open_keys.h"
 
 #define OPT_RETAINED 0x01U  /* open with MQTTSEAL_OPEN_RETAINED */
 #define OPT_IN_PLACE 0x02U  /* out == env */
@@ -30,39 +32,22 @@
 #define OPT_FRESH 0x08U     /* max age 60 s, skew 1 s, exempt retained */
 #define OPT_TIGHT 0x10U     /* out_cap is exactly what the header needs */
 #define OPT_ROUNDTRIP 0x20U /* seal the rest first */
-#define OPT_KEY_SHIFT 6     /* round trip: key id 1 + (opt >> 6) */
+#define OPT_KEY_SHIFT 6     /* round trip: fuzz_open_seal_ids[opt >> 6] */
 
 #define NOW_MS UINT64_C(1700000000000)
 #define MAX_AGE_MS 60000U
 #define SKEW_MS 1000U
 
 static mqttseal_ctx *ctx;
+static int verbose; /* FUZZ_OPEN_VERBOSE=1: print each open's result */
 
-static void make_key(unsigned char key[MQTTSEAL_KEYBYTES], unsigned char tag)
-{
-    for (unsigned i = 0; i < MQTTSEAL_KEYBYTES; i++) {
-        key[i] = (unsigned char)(tag * 37U + i * 11U + 1U);
-    }
-}
-
-/* id 1: "#" (primary); id 2: "a/#"; id 3: exactly "a/b"; id 4: "#",
- * expired in 1970. */
 static void setup(void)
 {
     mqttseal_keyring *kr = NULL;
-    unsigned char key[MQTTSEAL_KEYBYTES];
 
     ms_clock_set_fake(NOW_MS);
-    FUZZ_ASSERT(mqttseal_keyring_new(&kr) == MQTTSEAL_OK);
-    make_key(key, 1);
-    FUZZ_ASSERT(mqttseal_keyring_add(kr, 1, "#", key, 0) == MQTTSEAL_OK);
-    make_key(key, 2);
-    FUZZ_ASSERT(mqttseal_keyring_add(kr, 2, "a/#", key, 0) == MQTTSEAL_OK);
-    make_key(key, 3);
-    FUZZ_ASSERT(mqttseal_keyring_add(kr, 3, "a/b", key, 0) == MQTTSEAL_OK);
-    make_key(key, 4);
-    FUZZ_ASSERT(mqttseal_keyring_add(kr, 4, "#", key, 1) == MQTTSEAL_OK);
-    FUZZ_ASSERT(mqttseal_keyring_set_primary(kr, 1) == MQTTSEAL_OK);
+    verbose = getenv("FUZZ_OPEN_VERBOSE") != NULL;
+    FUZZ_ASSERT(fuzz_open_keyring(&kr) == MQTTSEAL_OK);
     FUZZ_ASSERT(mqttseal_ctx_new(&ctx, kr) == MQTTSEAL_OK);
     mqttseal_keyring_free(kr);
 }
@@ -118,6 +103,9 @@ static int open_checked(unsigned opt, const char *topic, size_t tlen,
     rc = mqttseal_open(ctx, out, cap, &out_len, topic, tlen, copy, env_len,
                        (opt & OPT_RETAINED) ? MQTTSEAL_OPEN_RETAINED : 0U, &h);
     FUZZ_ASSERT(known_code(rc));
+    if (verbose) {
+        fprintf(stderr, "open: %s\n", mqttseal_strerror(rc));
+    }
     if (rc != MQTTSEAL_OK) {
         FUZZ_ASSERT(out_len == 0);
         FUZZ_ASSERT(fuzz_all_zero(out, cap));
@@ -173,7 +161,7 @@ static int expect_seal(uint32_t key_id, const char *t, size_t tlen)
         return trc;
     }
     switch (key_id) {
-    case 2:
+    case 5:
         return (tlen == 1 && t[0] == 'a') ||
                        (tlen >= 2 && t[0] == 'a' && t[1] == '/')
                    ? MQTTSEAL_OK
@@ -221,7 +209,7 @@ static void roundtrip_mode(unsigned opt, const char *topic, size_t tlen,
         return;
     }
     memset(&f, 0, sizeof f);
-    f.key_id = 1U + (opt >> OPT_KEY_SHIFT);
+    f.key_id = fuzz_open_seal_ids[opt >> OPT_KEY_SHIFT];
     memset(f.session_id, 0x5e, sizeof f.session_id);
     for (int i = 0; i < 8; i++) {
         f.seq |= (uint64_t)rest[i] << (8 * i);

@@ -6,7 +6,11 @@
  *   build/fuzz/fuzz_mkcorpus fuzz/corpus
  *
  * The fuzz_open seeds are sealed with the keyring fuzz_open.c builds
- * (make_key below must match it) and a fixed session id, so they open.
+ * (open_keys.h) and a fixed session id, so they open. With a vectors
+ * directory (tests/vectors), every envelope there becomes a seed of
+ * fuzz_open (with its topic) and of fuzz_header:
+ *
+ *   build/fuzz/fuzz_mkcorpus fuzz/corpus tests/vectors
  */
 #include <sodium.h>
 #include <stdio.h>
@@ -16,6 +20,7 @@
 #include "clock.h"
 #include "ctx.h"
 #include "mqttseal/mqttseal.h"
+#include "open_keys.h"
 #include "replay.h"
 
 #define NOW_MS UINT64_C(1700000000000)
@@ -46,20 +51,8 @@ static mqttseal_ctx *open_ctx(void)
 {
     mqttseal_keyring *kr = NULL;
     mqttseal_ctx *ctx = NULL;
-    unsigned char key[MQTTSEAL_KEYBYTES];
-    static const char *const filters[] = {"#", "a/#", "a/b", "#"};
 
-    if (mqttseal_keyring_new(&kr) != MQTTSEAL_OK) {
-        exit(1);
-    }
-    for (unsigned i = 0; i < 4; i++) {
-        make_key(key, (unsigned char)(i + 1));
-        if (mqttseal_keyring_add(kr, i + 1, filters[i], key, i == 3) !=
-            MQTTSEAL_OK) {
-            exit(1);
-        }
-    }
-    if (mqttseal_keyring_set_primary(kr, 1) != MQTTSEAL_OK ||
+    if (fuzz_open_keyring(&kr) != MQTTSEAL_OK ||
         mqttseal_ctx_new(&ctx, kr) != MQTTSEAL_OK) {
         exit(1);
     }
@@ -89,8 +82,17 @@ static void seal_seed(mqttseal_ctx *ctx, const char *name, unsigned opt,
     if (ms_test_seal_fields(ctx, in + 2 + tlen, sizeof in - 2 - tlen, &env_len,
                             topic, tlen, (const unsigned char *)msg, mlen,
                             &f) != MQTTSEAL_OK) {
-        fprintf(stderr, "seal %s failed\n", name);
-        exit(1);
+        /* No key for it (the point of the seed): seal under id 1 and
+         * put the wanted one-byte key id in. */
+        f.key_id = 1;
+        if (key_id > 127 ||
+            ms_test_seal_fields(
+                ctx, in + 2 + tlen, sizeof in - 2 - tlen, &env_len, topic, tlen,
+                (const unsigned char *)msg, mlen, &f) != MQTTSEAL_OK) {
+            fprintf(stderr, "seal %s failed\n", name);
+            exit(1);
+        }
+        in[2 + tlen + 2] = (unsigned char)key_id;
     }
     put("open", name, in, 2 + tlen + env_len);
     put("header", name, in + 2 + tlen, env_len);
@@ -128,8 +130,10 @@ static void open_seeds(void)
     seal_seed(ctx, "root-ts-retained", 0x09, "x", 1, 1, 1, "old");
     seal_seed(ctx, "root-in-place", 0x02, "/lead/slash", 1, 128, 0, "abc");
     seal_seed(ctx, "root-tight", 0x10, "a//b/", 1, 16383, 0, "");
-    seal_seed(ctx, "subtree", 0, "a/b/c", 2, 1, 0, "hello");
-    seal_seed(ctx, "subtree-self", 0, "a", 2, 2097151, 0, "hello");
+    seal_seed(ctx, "subtree", 0, "a/b/c", 5, 1, 0, "hello");
+    seal_seed(ctx, "subtree-self", 0, "a", 5, 2097151, 0, "hello");
+    seal_seed(ctx, "subtree-sibling", 0, "ab", 5, 3, 0, "no grant");
+    seal_seed(ctx, "unknown-id", 0, "a", 99, 3, 0, "unknown");
     seal_seed(ctx, "exact", 0, "a/b", 3, UINT64_C(0xfffffffffffffffe), 0,
               "payload");
     seal_seed(ctx, "expired", 0, "a/b", 4, 0, 0, "nope");
@@ -298,10 +302,69 @@ static void filter_seeds(void)
     filter_seed("sys", "$SYS/#", "$SYS/broker");
 }
 
+static size_t unhex(unsigned char *out, size_t cap, const char *hex)
+{
+    size_t n = 0;
+
+    while (hex[0] != '\0' && hex[1] != '\0' && n < cap) {
+        unsigned v;
+        if (sscanf(hex, "%2x", &v) != 1) {
+            break;
+        }
+        out[n++] = (unsigned char)v;
+        hex += 2;
+    }
+    return n;
+}
+
+/* "name = ...", "topic = <hex>", "envelope = <hex>" blocks; a seed per
+ * envelope, written when its block ends. */
+static void vector_seeds(const char *dir, const char *file)
+{
+    static char line[1 << 16];
+    static unsigned char topic[256], env[1 << 15],
+        in[sizeof topic + 2 + sizeof env];
+    char path[512], name[128] = "", seed[160];
+    size_t tlen = 0, elen = 0;
+    FILE *f;
+
+    snprintf(path, sizeof path, "%s/%s", dir, file);
+    if ((f = fopen(path, "r")) == NULL) {
+        perror(path);
+        exit(1);
+    }
+    for (;;) {
+        char *ok = fgets(line, sizeof line, f);
+        line[strcspn(line, "\r\n")] = '\0';
+        if (ok == NULL || line[0] == '\0') {
+            if (elen > 0 && tlen < 256) {
+                in[0] = 0;
+                in[1] = (unsigned char)tlen;
+                memcpy(in + 2, topic, tlen);
+                memcpy(in + 2 + tlen, env, elen);
+                snprintf(seed, sizeof seed, "vec-%s", name);
+                put("open", seed, in, 2 + tlen + elen);
+                put("header", seed, env, elen);
+            }
+            elen = tlen = 0;
+            if (ok == NULL) {
+                break;
+            }
+        } else if (strncmp(line, "name = ", 7) == 0) {
+            snprintf(name, sizeof name, "%.100s", line + 7);
+        } else if (strncmp(line, "topic = ", 8) == 0) {
+            tlen = unhex(topic, sizeof topic, line + 8);
+        } else if (strncmp(line, "envelope = ", 11) == 0) {
+            elen = unhex(env, sizeof env, line + 11);
+        }
+    }
+    fclose(f);
+}
+
 int main(int argc, char **argv)
 {
-    if (argc != 2) {
-        fprintf(stderr, "usage: %s CORPUS_DIR\n", argv[0]);
+    if (argc != 2 && argc != 3) {
+        fprintf(stderr, "usage: %s CORPUS_DIR [VECTORS_DIR]\n", argv[0]);
         return 2;
     }
     root = argv[1];
@@ -314,5 +377,9 @@ int main(int argc, char **argv)
     keyring_seeds();
     replay_seeds();
     filter_seeds();
+    if (argc == 3) {
+        vector_seeds(argv[2], "envelopes.txt");
+        vector_seeds(argv[2], "malformed.txt");
+    }
     return 0;
 }
