@@ -1,0 +1,209 @@
+"""Finding libmqttseal and declaring its C prototypes (ctypes).
+
+Lookup order (the first that loads wins):
+
+1. ``MQTTSEAL_LIBRARY``: full path to ``libmqttseal.so`` (or ``.so.0``).
+2. A build directory: ``MQTTSEAL_BUILD_DIR`` (its ``src/`` or the directory
+   itself), else ``build*/src`` of the source tree this package sits in
+   (``bindings/python/mqttseal/../../../build*/src``), newest first.
+3. The system path: ``ctypes.util.find_library('mqttseal')``, then
+   ``libmqttseal.so.0``.
+
+When MQTTSEAL_LIBRARY or MQTTSEAL_BUILD_DIR is set, nothing else is tried:
+a library named explicitly that does not load is an ImportError, never a
+silent fall-back to some other copy.
+
+Nothing is compiled; only the standard library is used.
+"""
+
+import ctypes
+import ctypes.util
+import glob
+import os
+
+__all__ = ["lib", "path", "Header", "KeyInfo", "Diag"]
+
+_SONAMES = ("libmqttseal.so", "libmqttseal.so.0")
+
+
+def _build_dir_candidates(build):
+    for sub in ("src", ""):
+        for name in _SONAMES:
+            yield os.path.join(build, sub, name)
+
+
+def _tree_candidates():
+    here = os.path.dirname(os.path.abspath(__file__))
+    root = os.path.normpath(os.path.join(here, "..", "..", ".."))
+    found = []
+    for name in _SONAMES:
+        found.extend(glob.glob(os.path.join(root, "build*", "src", name)))
+
+    def mtime(p):
+        try:
+            return os.stat(p).st_mtime
+        except OSError:
+            return 0
+    return sorted(found, key=mtime, reverse=True)
+
+
+def _try(cands, tried):
+    for how, cand in cands:
+        if os.sep in cand and not os.path.exists(cand):
+            tried.append("%s: %s (not found)" % (how, cand))
+            continue
+        try:
+            return ctypes.CDLL(cand), cand
+        except OSError as e:
+            tried.append("%s: %s (%s)" % (how, cand, e))
+    return None
+
+
+def _fail(tried, why):
+    raise ImportError(
+        "mqttseal: cannot load libmqttseal (%s). Set MQTTSEAL_LIBRARY to the "
+        "full path of libmqttseal.so, or MQTTSEAL_BUILD_DIR to a meson build "
+        "directory, or install the library. Looked in:\n  %s"
+        % (why, "\n  ".join(tried)))
+
+
+def _load():
+    """An explicit MQTTSEAL_LIBRARY or MQTTSEAL_BUILD_DIR that does not load
+    is an error: silently falling back to another copy would hide it."""
+    tried = []
+    env = os.environ.get("MQTTSEAL_LIBRARY")
+    if env:
+        return (_try([("MQTTSEAL_LIBRARY", env)], tried)
+                or _fail(tried, "MQTTSEAL_LIBRARY does not load"))
+    build = os.environ.get("MQTTSEAL_BUILD_DIR")
+    if build:
+        cands = [("MQTTSEAL_BUILD_DIR", p)
+                 for p in _build_dir_candidates(build)]
+        return (_try(cands, tried) or _fail(
+            tried, "MQTTSEAL_BUILD_DIR holds no loadable library"))
+    cands = [("source-tree build directory", p) for p in _tree_candidates()]
+    name = ctypes.util.find_library("mqttseal")
+    if name:
+        cands.append(("system (find_library)", name))
+    cands.append(("system (dynamic linker)", "libmqttseal.so.0"))
+    return _try(cands, tried) or _fail(tried, "not found")
+
+
+lib, path = _load()
+
+# --- structures (must match include/mqttseal/mqttseal.h) -------------------
+
+SESSIONIDBYTES = 12
+
+
+class Diag(ctypes.Structure):
+    _fields_ = [("line", ctypes.c_uint), ("message", ctypes.c_char * 160)]
+
+
+class KeyInfo(ctypes.Structure):
+    _fields_ = [("key_id", ctypes.c_uint32), ("expires", ctypes.c_int64),
+                ("is_primary", ctypes.c_int), ("filter", ctypes.c_char * 256)]
+
+
+class Header(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint), ("suite", ctypes.c_uint),
+                ("flags", ctypes.c_uint), ("key_id", ctypes.c_uint32),
+                ("session_id", ctypes.c_ubyte * SESSIONIDBYTES),
+                ("seq", ctypes.c_uint64), ("has_timestamp", ctypes.c_int),
+                ("timestamp_ms", ctypes.c_uint64),
+                ("header_len", ctypes.c_size_t),
+                ("payload_len", ctypes.c_size_t)]
+
+
+# --- prototypes: every function gets argtypes and restype ------------------
+
+_vp = ctypes.c_void_p        # opaque mqttseal_keyring * / mqttseal_ctx *
+_pvp = ctypes.POINTER(ctypes.c_void_p)
+_cp = ctypes.c_char_p        # const input bytes (never written by C)
+_buf = ctypes.c_void_p       # buffers C writes into (create_string_buffer)
+_sz = ctypes.c_size_t
+_psz = ctypes.POINTER(ctypes.c_size_t)
+_int = ctypes.c_int
+_u32 = ctypes.c_uint32
+_i64 = ctypes.c_int64
+_u64 = ctypes.c_uint64
+_uint = ctypes.c_uint
+
+_PROTOS = {
+    "mqttseal_init": (_int, []),
+    "mqttseal_version": (ctypes.c_char_p, []),
+    "mqttseal_strerror": (ctypes.c_char_p, [_int]),
+    # sizes
+    "mqttseal_keybytes": (_sz, []),
+    "mqttseal_sessionidbytes": (_sz, []),
+    "mqttseal_abytes": (_sz, []),
+    "mqttseal_overhead_min": (_sz, []),
+    "mqttseal_overhead_max": (_sz, []),
+    "mqttseal_plaintext_max": (_sz, []),
+    "mqttseal_sealed_bytes": (_sz, [_sz]),
+    "mqttseal_opened_bytes": (_sz, [_sz]),
+    "mqttseal_replay_session_bytes": (_sz, [_uint]),
+    # keyrings
+    "mqttseal_keyring_new": (_int, [_pvp]),
+    "mqttseal_keyring_load_string":
+        (_int, [_pvp, _cp, _sz, ctypes.POINTER(Diag)]),
+    "mqttseal_keyring_load_file": (_int, [_pvp, _cp, ctypes.POINTER(Diag)]),
+    "mqttseal_keyring_to_string": (_int, [_vp, _buf, _sz, _psz]),
+    "mqttseal_keyring_save_file": (_int, [_vp, _cp]),
+    "mqttseal_keyring_free": (None, [_vp]),
+    "mqttseal_keyring_generate": (_int, [_vp, _u32]),
+    "mqttseal_keyring_add": (_int, [_vp, _u32, _cp, _buf, _i64]),
+    "mqttseal_keyring_grant": (_int, [_vp, _vp, _u32, _cp]),
+    "mqttseal_keyring_set_primary": (_int, [_vp, _u32]),
+    "mqttseal_keyring_primary": (_int, [_vp, ctypes.POINTER(_u32)]),
+    "mqttseal_keyring_set_expiry": (_int, [_vp, _u32, _i64]),
+    "mqttseal_keyring_remove": (_int, [_vp, _u32]),
+    "mqttseal_keyring_count": (_sz, [_vp]),
+    "mqttseal_keyring_entry": (_int, [_vp, _sz, ctypes.POINTER(KeyInfo)]),
+    # contexts
+    "mqttseal_ctx_new": (_int, [_pvp, _vp]),
+    "mqttseal_ctx_from_file": (_int, [_pvp, _cp, ctypes.POINTER(Diag)]),
+    "mqttseal_ctx_free": (None, [_vp]),
+    "mqttseal_ctx_set_keyring": (_int, [_vp, _vp]),
+    "mqttseal_ctx_set_cache_size": (_int, [_vp, _sz]),
+    "mqttseal_ctx_set_replay": (_int, [_vp, _int, _uint, _sz]),
+    "mqttseal_ctx_set_timestamps": (_int, [_vp, _int]),
+    "mqttseal_ctx_set_freshness": (_int, [_vp, _u64, _u64, _int]),
+    "mqttseal_ctx_save_replay": (_int, [_vp, _cp]),
+    "mqttseal_ctx_load_replay": (_int, [_vp, _cp]),
+    "mqttseal_ctx_session_id": (None, [_vp, _buf]),
+    # seal / open
+    "mqttseal_seal": (_int, [_vp, _buf, _sz, _psz, _cp, _sz, _cp, _sz]),
+    "mqttseal_open": (_int, [_vp, _buf, _sz, _psz, _cp, _sz, _cp, _sz, _uint,
+                             ctypes.POINTER(Header)]),
+    # inspection
+    "mqttseal_header_parse": (_int, [ctypes.POINTER(Header), _cp, _sz]),
+    "mqttseal_topic_check": (_int, [_cp, _sz]),
+    "mqttseal_filter_check": (_int, [_cp, _sz]),
+}
+
+
+def _declare():
+    missing = []
+    for name, (restype, argtypes) in _PROTOS.items():
+        try:
+            fn = getattr(lib, name)
+        except AttributeError:
+            missing.append(name)
+            continue
+        fn.restype = restype
+        fn.argtypes = argtypes
+    if missing:
+        raise ImportError("mqttseal: %s lacks %s" % (path, ", ".join(missing)))
+
+
+_declare()
+
+# Wipe Python-side copies of secrets (ctypes buffers only: bytes objects are
+# immutable and cannot be wiped).
+memset = ctypes.memset
+
+
+def wipe(buf):
+    """Zero a ctypes buffer in place."""
+    memset(buf, 0, ctypes.sizeof(buf))
