@@ -41,6 +41,9 @@
  * rejection callback, frees the message and topic, and returns 1, so Paho
  * neither redelivers nor stalls.
  *
+ * The plaintext is followed by a NUL byte (not counted in payloadlen), so
+ * text payloads may be used as C strings.
+ *
  * If the application's callback returns 0, Paho keeps the (now opened)
  * message and calls again later; the hooks recognise that same message
  * (same Paho message object and a digest of topic and plaintext) and pass
@@ -53,6 +56,12 @@
  * kept. Paho 1.3.12 does not resolve inbound topic aliases: do not
  * advertise a topic alias maximum (an alias-only PUBLISH is rejected with
  * MQTTSEAL_E_TOPIC_EMPTY).
+ *
+ * Linking: pkg-config mqttseal-paho, plus the one Paho library the
+ * program uses (-lpaho-mqtt3c or -lpaho-mqtt3a), linked directly. Paho's
+ * two libraries export the same MQTTProperties_* functions over separate
+ * heaps and the dynamic linker binds both to the one found first; a
+ * program that finds the other flavour first leaks MQTT 5 properties.
  *
  * Threads: every function here may be called from any thread, including
  * MQTTAsync's callback threads. Counters are atomic. The handle must
@@ -81,7 +90,8 @@ extern "C" {
  * = 0, Paho's negative errors) and, when mqttseal itself fails, a code in
  * a range no Paho call uses: MQTTSEAL_PAHO_ERROR(err) = -1000 - err, for
  * an mqttseal_err err. The MQTTResponse wrappers put that code in
- * reasonCode, as Paho does with its own negative codes.
+ * reasonCode, as Paho does with its own negative codes (compare
+ * (int)r.reasonCode: the enum type may be unsigned).
  * ------------------------------------------------------------------- */
 
 #define MQTTSEAL_PAHO_ERROR_BASE (-1000)
