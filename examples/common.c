@@ -17,6 +17,7 @@
 
 static volatile sig_atomic_t ex_stop;
 static const char *ex_prog = "example";
+static const char *ex_broker; /* named in connect errors */
 
 static void on_signal(int sig)
 {
@@ -26,7 +27,11 @@ static void on_signal(int sig)
 
 _Noreturn void ex_die(const char *what, const char *detail)
 {
-    fprintf(stderr, "%s: %s: %s\n", ex_prog, what, detail);
+    if (strcmp(what, "connect") == 0 && ex_broker != NULL) {
+        fprintf(stderr, "%s: connect to %s: %s\n", ex_prog, ex_broker, detail);
+    } else {
+        fprintf(stderr, "%s: %s: %s\n", ex_prog, what, detail);
+    }
     exit(1);
 }
 
@@ -163,6 +168,7 @@ void ex_parse(int argc, char **argv, ex_opts *o, enum ex_kind kind)
     while ((c = getopt(argc, argv, "b:t:k:m:i:L:n:C:W:q:V:rvTh")) != -1) {
         parse_flag(o, c, kind);
     }
+    ex_broker = o->broker;
     if (optind != argc || o->topic == NULL) {
         usage(o, kind);
     }
@@ -398,7 +404,7 @@ struct mqttseal_paho *ex_keyring(const ex_opts *o)
     mqttseal_paho *ms = mqttseal_paho_load(o->keyring, &diag);
 
     if (ms == NULL) {
-        ex_die(o->keyring, diag.message);
+        ex_die("keyring", diag.message);
     }
     if (o->content_type) {
         ex_check(mqttseal_paho_set_options(ms, MQTTSEAL_PAHO_OPT_CONTENT_TYPE),
