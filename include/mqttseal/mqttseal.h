@@ -318,8 +318,11 @@ MQTTSEAL_EXPORT int mqttseal_ctx_set_cache_size(mqttseal_ctx *ctx,
  * window: bits, a multiple of 64 up to MQTTSEAL_REPLAY_WINDOW_MAX.
  * max_sessions: sender sessions tracked with a full window; the least
  * recently seen is evicted to a tombstone (see docs/FORMAT.md, "Replay").
- * Memory per tracked session: mqttseal_replay_session_bytes(window).
- * Changing window or max_sessions resets the replay state.
+ * Memory per tracked session: mqttseal_replay_session_bytes(window); the
+ * defaults (64 bits, 1024 sessions) cost about 250 KiB per context, so
+ * small devices should lower max_sessions (or turn replay protection off
+ * on contexts that only seal). Tables are allocated here, never per
+ * message. Changing window or max_sessions resets the replay state.
  * @return OK, E_INVALID, E_NOMEM.
  */
 MQTTSEAL_EXPORT int mqttseal_ctx_set_replay(mqttseal_ctx *ctx, int enabled,
