@@ -141,6 +141,25 @@ static void test_app_retry(void **state)
     assert_int_equal(app.calls, 2);
 }
 
+/* An empty plaintext is a valid message, also when the app retries. */
+static void test_app_retry_empty(void **state)
+{
+    unsigned char env[256];
+    size_t n = fake_seal(env, sizeof env, TOPIC, "");
+    char *topic = fake_topic(TOPIC, strlen(TOPIC));
+    MQTTClient_message *m = fake_client_msg(env, n, 0);
+
+    (void)state;
+    app.ret = 0;
+    assert_int_equal(fake.ma_c(fake.ctx_c, topic, 0, m), 0);
+    assert_int_equal(m->payloadlen, 0);
+    app.ret = 1;
+    assert_int_equal(fake.ma_c(fake.ctx_c, topic, 0, m), 1);
+    assert_int_equal(app.calls, 2);
+    assert_string_equal(app.text, "");
+    assert_int_equal(app.rejects, 0);
+}
+
 static void test_async_path(void **state)
 {
     unsigned char env[256];
@@ -366,19 +385,13 @@ int main(void)
     int rc;
 
     const struct CMUnitTest tests[] = {
-        CASE(test_sealed_ok),
-        CASE(test_flipped_bytes),
-        CASE(test_plaintext),
-        CASE(test_empty_topic),
-        CASE(test_topic_len_with_nul),
-        CASE(test_duplicate_and_replay),
-        CASE(test_app_retry),
-        CASE(test_async_path),
-        CASE(test_publish),
-        CASE(test_publish_failures),
-        CASE(test_publish5_properties),
-        CASE(test_async_send),
-        CASE(test_will),
+        CASE(test_sealed_ok),          CASE(test_flipped_bytes),
+        CASE(test_plaintext),          CASE(test_empty_topic),
+        CASE(test_topic_len_with_nul), CASE(test_duplicate_and_replay),
+        CASE(test_app_retry),          CASE(test_app_retry_empty),
+        CASE(test_async_path),         CASE(test_publish),
+        CASE(test_publish_failures),   CASE(test_publish5_properties),
+        CASE(test_async_send),         CASE(test_will),
         CASE(test_strerror),
     };
 

@@ -21,11 +21,11 @@ int ms_paho_open(mqttseal_paho *h, const arrival *a)
     if (a->topic == NULL || a->topic_len == 0) {
         return MQTTSEAL_E_TOPIC_EMPTY; /* e.g. an unresolved topic alias */
     }
-    if (a->payload == NULL || *a->payloadlen <= 0) {
-        return *a->payloadlen < 0 ? MQTTSEAL_E_INVALID : MQTTSEAL_E_TRUNCATED;
-    }
     if (ms_pending_take(&h->pend, a)) {
         return MQTTSEAL_OK; /* the app's own retry of an opened message */
+    }
+    if (a->payload == NULL || *a->payloadlen <= 0) {
+        return *a->payloadlen < 0 ? MQTTSEAL_E_INVALID : MQTTSEAL_E_TRUNCATED;
     }
     rc = mqttseal_open(h->ctx, a->payload, (size_t)*a->payloadlen, &out_len,
                        a->topic, a->topic_len, a->payload,
