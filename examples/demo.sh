@@ -40,7 +40,8 @@ install_packages() {
     if [ "$(id -u)" -ne 0 ]; then
         say "demo: missing Debian packages: ${missing[*]}" >&2
         say "Install them with:" >&2
-        say "  sudo apt-get update && sudo apt-get install -y ${PACKAGES[*]}" >&2
+        say "  sudo apt-get update &&" \
+            "sudo apt-get install -y ${PACKAGES[*]}" >&2
         exit 1
     fi
     say "== installing ${missing[*]}"
@@ -95,7 +96,8 @@ start_subscribers() {
     SUB_PID=$!
     # -d adds debug lines (filtered out in show) with "received SUBACK":
     # the cue to publish.
-    stdbuf -oL mosquitto_sub -h 127.0.0.1 -p "$BROKER_PORT" -t "$TOPIC" -q 1 -d \
+    stdbuf -oL mosquitto_sub -h 127.0.0.1 -p "$BROKER_PORT" -t "$TOPIC" \
+        -q 1 -d \
         -C $((n + 1)) -W 20 -F '%x' >"$work/plain.out" 2>&1 &
     PLAIN_PID=$!
     wait_for "$work/sealed.err" "subscribed to"
@@ -114,7 +116,8 @@ publish() {
 }
 
 wait_subscribers() {
-    wait "$SUB_PID" || die "the sealed subscriber failed: $(cat "$work/sealed.err")"
+    wait "$SUB_PID" ||
+        die "the sealed subscriber failed: $(cat "$work/sealed.err")"
     wait "$PLAIN_PID" || die "mosquitto_sub failed: $(cat "$work/plain.out")"
     SUB_PID='' PLAIN_PID=''
 }
@@ -127,7 +130,8 @@ show() {
     say ""
     printf '%-2s %-26s | %s\n' "#" "sealed_sub (holds the key)" \
         "mosquitto_sub (no key): payload in hex"
-    printf '%s\n' "---+----------------------------+-------------------------------------------"
+    printf -- '---+%s+%s\n' "$(printf -- '-%.0s' {1..28})" \
+        "$(printf -- '-%.0s' {1..43})"
     for i in "${!hex[@]}"; do
         h=${hex[$i]}
         shown=${h:0:32}
@@ -138,7 +142,8 @@ show() {
     done
     say ""
     say "The broker saw only ciphertext from the sealed publisher. Message 1,"
-    say "plaintext forged by mosquitto_pub, never reached sealed_sub's callback:"
+    say "plaintext forged by mosquitto_pub, never reached sealed_sub's" \
+        "callback:"
     grep 'rejected' "$work/sealed.err" | sed 's/^/  /' || true
 }
 
@@ -150,9 +155,11 @@ main() {
     # shellcheck source=../tests/lib/broker.sh
     . "$root/tests/lib/broker.sh"
     "$build/examples/keygen" "$work/demo.keyring" >/dev/null
-    say "== fresh keyring $work/demo.keyring (mode $(stat -c %a "$work/demo.keyring"))"
+    say "== fresh keyring $work/demo.keyring" \
+        "(mode $(stat -c %a "$work/demo.keyring"))"
     broker_start "$work/broker"
-    say "== private mosquitto on 127.0.0.1:$BROKER_PORT (pid $BROKER_PID), topic $TOPIC"
+    say "== private mosquitto on 127.0.0.1:$BROKER_PORT" \
+        "(pid $BROKER_PID), topic $TOPIC"
     start_subscribers
     publish
     wait_subscribers
