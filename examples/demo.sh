@@ -130,8 +130,8 @@ show() {
     say ""
     printf '%-2s %-26s | %s\n' "#" "sealed_sub (holds the key)" \
         "mosquitto_sub (no key): payload in hex"
-    printf -- '---+%s+%s\n' "$(printf -- '-%.0s' {1..28})" \
-        "$(printf -- '-%.0s' {1..43})"
+    printf -- '%s+%s\n' "$(printf -- '-%.0s' {1..30})" \
+        "$(printf -- '-%.0s' {1..46})"
     for i in "${!hex[@]}"; do
         h=${hex[$i]}
         shown=${h:0:32}
