@@ -9,6 +9,11 @@ static _Atomic(wipe_observer_fn *) wipe_observer;
 
 void *ms_secure_alloc(size_t n)
 {
+    /* sodium_malloc aborts before sodium_init; every entry point that
+     * allocates keys may be the process's first mqttseal call. */
+    if (sodium_init() < 0) {
+        return NULL;
+    }
     return sodium_malloc(n);
 }
 
