@@ -1,0 +1,132 @@
+/*
+ * Shared pieces of the mqttseal command-line program: exit codes, the
+ * one-line error convention, option and value parsing, keyring files and
+ * byte I/O. Each subcommand lives in its own file and is declared here.
+ */
+#ifndef MQTTSEAL_CLI_H
+#define MQTTSEAL_CLI_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <mqttseal/mqttseal.h>
+
+/* Exit codes, documented in every --help and in mqttseal(1). */
+enum cli_exit {
+    CLI_OK = 0,     /* success */
+    CLI_USAGE = 1,  /* bad option, missing or invalid argument */
+    CLI_FILE = 2,   /* keyring, file or input error */
+    CLI_BROKER = 3, /* cannot connect, connection lost, broker refused */
+    CLI_VERIFY = 4, /* envelope malformed or failed to open */
+    CLI_TIMEOUT = 5 /* sub: -W seconds passed before -C messages */
+};
+
+/* The exit-code table as printed at the end of every --help. */
+extern const char cli_exit_help[];
+
+/* Subcommands: argv[0] is the subcommand name. Return an exit code. */
+int cmd_keygen(int argc, char **argv);
+int cmd_grant(int argc, char **argv);
+int cmd_rotate(int argc, char **argv);
+int cmd_inspect(int argc, char **argv);
+int cmd_seal(int argc, char **argv);
+int cmd_open(int argc, char **argv);
+int cmd_pub(int argc, char **argv);
+int cmd_sub(int argc, char **argv);
+
+/* ---- errors (cli_error.c) ------------------------------------------ */
+
+/* Print "mqttseal: <message>" as one line on stderr and return code. */
+int cli_fail(int code, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/*
+ * A usage error of subcommand cmd: one line naming the problem and the
+ * --help to read. Returns CLI_USAGE.
+ */
+int cli_usage(const char *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Report the option getopt_long just rejected (c is '?' or ':'). */
+int cli_bad_option(const char *cmd, char **argv, int c);
+
+/* What to do about an open/parse failure, for the end of an error line. */
+const char *cli_open_hint(int err);
+
+/* ---- values (cli_parse.c) ------------------------------------------ */
+
+/* Decimal 0..max, no sign, no junk. Return 0 on success, -1 otherwise. */
+int cli_parse_uint(const char *s, unsigned long long max,
+                   unsigned long long *out);
+
+/* "90s", "30m", "12h", "7d", "2w", "1d12h" or plain seconds. */
+int cli_parse_duration(const char *s, int64_t *seconds);
+
+/* "YYYY-MM-DDTHH:MM:SSZ", "YYYY-MM-DD" (midnight UTC) or "@UNIXSECONDS". */
+int cli_parse_time(const char *s, int64_t *unix_seconds);
+
+/* ISO 8601 UTC, "YYYY-MM-DDTHH:MM:SSZ"; buf of at least 32 bytes. */
+void cli_format_time(int64_t unix_seconds, char *buf, size_t cap);
+
+/* Check a topic name for sealing/opening; print a usage error if bad. */
+int cli_check_topic(const char *cmd, const char *topic);
+
+/* ---- keyrings (cli_keyring.c) -------------------------------------- */
+
+/*
+ * Load a keyring file; on failure print one line that says what to do and
+ * return CLI_FILE (*out stays NULL). Returns CLI_OK on success.
+ */
+int cli_load_keyring(const char *path, mqttseal_keyring **out);
+
+/* Load a keyring and create a context over it (same error handling). */
+int cli_load_ctx(const char *path, mqttseal_ctx **out);
+
+/*
+ * Write kr to a new file created with O_EXCL and mode 0600. An existing
+ * file is refused unless force, which replaces it atomically. Prints the
+ * error; returns CLI_OK or CLI_FILE.
+ */
+int cli_write_new_keyring(const char *path, const mqttseal_keyring *kr,
+                          int force);
+
+/* Replace an existing keyring file atomically (mode 0600). */
+int cli_save_keyring(const char *path, const mqttseal_keyring *kr);
+
+/* Write kr as text to stdout. */
+int cli_print_keyring(const mqttseal_keyring *kr);
+
+/* Distinct key ids of kr, ascending, into ids (cap entries); count. */
+size_t cli_keyring_ids(const mqttseal_keyring *kr, uint32_t *ids, size_t cap);
+
+/* Expiry of key id (first entry with it); 0 = never or absent. */
+int64_t cli_keyring_expiry(const mqttseal_keyring *kr, uint32_t id);
+
+/* Whether kr has an entry (id, filter). */
+int cli_keyring_has(const mqttseal_keyring *kr, uint32_t id,
+                    const char *filter);
+
+/* ---- bytes (cli_io.c) ---------------------------------------------- */
+
+/*
+ * Read all of f (at most max bytes) into a malloc'd buffer (never NULL
+ * on success, even when empty). Returns 0, or -1 with errno set (EFBIG
+ * when over max).
+ */
+int cli_read_all(FILE *f, size_t max, unsigned char **buf, size_t *len);
+
+/* Write all len bytes to f and flush. Returns 0 or -1 with errno set. */
+int cli_write_all(FILE *f, const void *buf, size_t len);
+
+/* Decode hex (whitespace ignored) in place. Returns 0 or -1. */
+int cli_unhex(unsigned char *buf, size_t len, size_t *out_len);
+
+/* Decode standard base64 (padding optional, whitespace ignored) in
+ * place. Returns 0 or -1. */
+int cli_unbase64(unsigned char *buf, size_t len, size_t *out_len);
+
+/* Wipe and free a buffer that may have held secrets. */
+void cli_wipe_free(void *buf, size_t len);
+
+#endif /* MQTTSEAL_CLI_H */

@@ -1,0 +1,104 @@
+/*
+ * What mqttseal pub and sub share: the mosquitto-style connection options
+ * (-h -p -i -u -P -V -k -L -d, --will-*, --keyring), the hooks handle and
+ * connecting with one-line errors.
+ */
+#ifndef MQTTSEAL_CLI_MQTT_OPTS_H
+#define MQTTSEAL_CLI_MQTT_OPTS_H
+
+#include <getopt.h>
+
+#include <mqttseal/paho.h>
+
+#include "cli.h"
+
+/* Long options shared by pub and sub (values above any option letter). */
+enum {
+    OPT_KEYRING = 256,
+    OPT_WILL_TOPIC,
+    OPT_WILL_PAYLOAD,
+    OPT_WILL_QOS,
+    OPT_WILL_RETAIN,
+    OPT_HELP,
+};
+
+/* getopt_long entries for the shared options, spliced into each table. */
+#define MQTT_LONG_OPTIONS                                                      \
+    {"keyring", required_argument, NULL, OPT_KEYRING},                         \
+        {"will-topic", required_argument, NULL, OPT_WILL_TOPIC},               \
+        {"will-payload", required_argument, NULL, OPT_WILL_PAYLOAD},           \
+        {"will-qos", required_argument, NULL, OPT_WILL_QOS},                   \
+        {"will-retain", no_argument, NULL, OPT_WILL_RETAIN},                   \
+        {"help", no_argument, NULL, OPT_HELP},                                 \
+        {"host", required_argument, NULL, 'h'},                                \
+        {"port", required_argument, NULL, 'p'},                                \
+        {"id", required_argument, NULL, 'i'},                                  \
+        {"username", required_argument, NULL, 'u'},                            \
+        {"pw", required_argument, NULL, 'P'},                                  \
+        {"protocol-version", required_argument, NULL, 'V'},                    \
+        {"keepalive", required_argument, NULL, 'k'},                           \
+        {"url", required_argument, NULL, 'L'},                                 \
+        {"qos", required_argument, NULL, 'q'},                                 \
+        {"topic", required_argument, NULL, 't'},                               \
+    {                                                                          \
+        "debug", no_argument, NULL, 'd'                                        \
+    }
+
+/* The short letters of the shared options, for each optstring. */
+#define MQTT_SHORT_OPTIONS "h:p:i:u:P:V:k:L:q:t:d"
+
+/* The help text of the shared options. */
+extern const char mqtt_opts_help[];
+
+struct mqtt_opts {
+    const char *cmd; /* "pub" or "sub" */
+    const char *host, *client_id, *user, *password, *keyring;
+    const char *will_topic, *will_payload;
+    int port, version, keepalive, qos, will_qos, will_retain, debug;
+    char *url_topic; /* the topic of -L, owned */
+    char *url_buf;   /* -L split into host, user, password; owned */
+    char id_buf[32];
+};
+
+/* Defaults: localhost:1883, MQTT 3.1.1, keepalive 60, QoS 0. */
+void mqtt_opts_init(struct mqtt_opts *o, const char *cmd);
+void mqtt_opts_free(struct mqtt_opts *o);
+
+/*
+ * Handle option c (with optarg) if it is a shared one other than -t and
+ * --help. Returns CLI_OK when handled, -1 when c is not shared, or the
+ * usage error code.
+ */
+int mqtt_opts_handle(struct mqtt_opts *o, int c, const char *arg);
+
+/* Checks after parsing (will topic, -P without -u). */
+int mqtt_opts_check(struct mqtt_opts *o);
+
+/* A connected client and the hooks handle(s) it uses. */
+struct mqtt_conn {
+    MQTTClient client;
+    mqttseal_paho *hooks;      /* seals/opens messages */
+    mqttseal_paho *will_hooks; /* seals the will in a session of its own */
+    mqttseal_ctx *ctx, *will_ctx;
+    int created;
+};
+
+/*
+ * Load the keyring into conn->hooks and create the client (not yet
+ * connected), so the caller can install callbacks. Returns an exit code.
+ */
+int mqtt_conn_create(struct mqtt_conn *c, const struct mqtt_opts *o);
+
+/* Connect (sealing the will, if any). Returns an exit code. */
+int mqtt_conn_connect(struct mqtt_conn *c, const struct mqtt_opts *o);
+
+/* Disconnect if connected, destroy the client, free the handles. */
+void mqtt_conn_close(struct mqtt_conn *c, const struct mqtt_opts *o);
+
+/* "host:port" for messages. */
+const char *mqtt_opts_where(const struct mqtt_opts *o);
+
+/* Sleep for ms milliseconds. */
+void mqtt_sleep_ms(long ms);
+
+#endif /* MQTTSEAL_CLI_MQTT_OPTS_H */

@@ -1,0 +1,299 @@
+/* mqttseal sub: the sealed counterpart of mosquitto_sub. */
+#include "mqtt_opts.h"
+
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define SUB_MAX_TOPICS 64
+
+static const char sub_help[] =
+    "Usage: mqttseal sub --keyring KEYRING -t FILTER [-t FILTER]...\n"
+    "                    [-C COUNT] [-v] [-N] [-R] [-W SECS] [-q QOS]\n"
+    "                    [connection options]\n"
+    "\n"
+    "Subscribe like mosquitto_sub and print each message that opens with\n"
+    "the keyring, one per line. A message that does not open (plaintext,\n"
+    "a topic the keyring does not grant, tampering, a replay, a retired\n"
+    "key id) is never printed: it is reported on stderr as one line,\n"
+    "  mqttseal: sub: rejected message on 'TOPIC': REASON\n"
+    "and sub keeps running.\n"
+    "\n"
+    "Subscribing:\n"
+    "  --keyring KEYRING     keyring that grants the topics (required)\n"
+    "  -t, --topic FILTER    topic filter, '+' and '#' allowed (repeatable)\n"
+    "  -q, --qos 0|1|2       subscription QoS (default 0)\n"
+    "  -C COUNT              exit after COUNT messages were printed\n"
+    "  -v, --verbose         print 'TOPIC PAYLOAD' instead of 'PAYLOAD'\n"
+    "  -N                    do not add a newline after each payload\n"
+    "  -R                    ignore retained (stale) messages: neither\n"
+    "                        printed, nor counted, nor reported\n"
+    "  -W SECS               exit (status 5) after SECS seconds unless -C\n"
+    "                        was reached first\n"
+    "  --help                print this help\n"
+    "\n"
+    "Runs until -C, -W, SIGINT or SIGTERM (status 0), or until the broker\n"
+    "connection is lost (status 3).\n"
+    "\n";
+
+struct sub {
+    struct mqtt_opts o;
+    struct mqtt_conn conn;
+    char *topics[SUB_MAX_TOPICS];
+    int n_topics, verbose, no_eol, no_retained;
+    unsigned long count, timeout; /* 0 = unlimited */
+    unsigned long printed;        /* only the callback thread writes it */
+    atomic_int done, lost;
+};
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig)
+{
+    stop_signal = sig;
+}
+
+/* A subscription filter: '+' and '#' only as whole levels, '#' last. */
+static int check_filter(const char *f)
+{
+    size_t n = strlen(f);
+
+    if (n == 0 || n > 65535)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        int start = i == 0 || f[i - 1] == '/';
+        int end = i + 1 == n || f[i + 1] == '/';
+        if (f[i] == '+' && !(start && end))
+            return -1;
+        if (f[i] == '#' && !(start && i + 1 == n))
+            return -1;
+    }
+    return 0;
+}
+
+static int parse_one(struct sub *s, int c, const char *arg)
+{
+    unsigned long long v;
+
+    switch (c) {
+    case 't':
+        if (check_filter(arg) != 0)
+            return cli_usage("sub",
+                             "-t '%s' is not a topic filter ('+' and "
+                             "'#' stand for whole levels, '#' only last)",
+                             arg);
+        if (s->n_topics == SUB_MAX_TOPICS)
+            return cli_usage("sub", "at most %d -t options", SUB_MAX_TOPICS);
+        s->topics[s->n_topics++] = (char *)(uintptr_t)arg;
+        return CLI_OK;
+    case 'C':
+        if (cli_parse_uint(arg, 1000000000, &v) != 0 || v == 0)
+            return cli_usage("sub", "-C '%s' is not a count (1 or more)", arg);
+        s->count = (unsigned long)v;
+        return CLI_OK;
+    case 'W':
+        if (cli_parse_uint(arg, 31536000, &v) != 0 || v == 0)
+            return cli_usage("sub", "-W '%s' is not a number of seconds", arg);
+        s->timeout = (unsigned long)v;
+        return CLI_OK;
+    case 'v':
+        s->verbose = 1;
+        return CLI_OK;
+    case 'N':
+        s->no_eol = 1;
+        return CLI_OK;
+    case 'R':
+        s->no_retained = 1;
+        return CLI_OK;
+    case OPT_HELP:
+        printf("%s%s\n%s", sub_help, mqtt_opts_help, cli_exit_help);
+        return -1;
+    default:
+        return -2;
+    }
+}
+
+static int parse(int argc, char **argv, struct sub *s)
+{
+    static const struct option opts[] = {
+        MQTT_LONG_OPTIONS,
+        {"verbose", no_argument, NULL, 'v'},
+        {NULL, 0, NULL, 0},
+    };
+    int c, rc;
+
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":" MQTT_SHORT_OPTIONS "C:W:vNR", opts,
+                            NULL)) != -1) {
+        if ((rc = mqtt_opts_handle(&s->o, c, optarg)) >= 0) {
+            if (rc != CLI_OK)
+                return rc;
+            continue;
+        }
+        rc = parse_one(s, c, optarg);
+        if (rc == -2)
+            return cli_bad_option("sub", argv, c);
+        if (rc != CLI_OK)
+            return rc;
+    }
+    if (optind < argc)
+        return cli_usage("sub", "unexpected argument '%s'", argv[optind]);
+    if (s->o.url_topic != NULL && s->n_topics < SUB_MAX_TOPICS &&
+        (rc = parse_one(s, 't', s->o.url_topic)) != CLI_OK)
+        return rc;
+    if (s->n_topics == 0)
+        return cli_usage("sub", "give at least one topic filter with -t "
+                                "(or -L URL)");
+    return mqtt_opts_check(&s->o);
+}
+
+static void on_reject(void *context, const mqttseal_paho_rejection *r)
+{
+    struct sub *s = context;
+
+    if (atomic_load(&s->done) || (s->no_retained && r->retained))
+        return;
+    /* A QoS 1 redelivery of what was already printed is not news. */
+    if (r->reason == MQTTSEAL_PAHO_DUPLICATE && !s->o.debug)
+        return;
+    fprintf(stderr, "mqttseal: sub: rejected message on '%.*s': %s\n",
+            (int)(r->topic_len > 1024 ? 1024 : r->topic_len), r->topic,
+            mqttseal_paho_strerror(r->reason));
+}
+
+static int on_message(void *context, char *topic, int topic_len,
+                      MQTTClient_message *m)
+{
+    struct sub *s = context;
+    size_t tlen = topic_len > 0 ? (size_t)topic_len : strlen(topic);
+
+    if (!atomic_load(&s->done) && !(s->no_retained && m->retained)) {
+        if (s->verbose) {
+            fwrite(topic, 1, tlen, stdout);
+            fputc(' ', stdout);
+        }
+        fwrite(m->payload, 1, (size_t)m->payloadlen, stdout);
+        if (!s->no_eol)
+            fputc('\n', stdout);
+        fflush(stdout);
+        if (s->count > 0 && ++s->printed >= s->count)
+            atomic_store(&s->done, 1);
+    }
+    MQTTClient_freeMessage(&m);
+    MQTTClient_free(topic);
+    return 1;
+}
+
+static void on_lost(void *context, char *cause)
+{
+    struct sub *s = context;
+    (void)cause;
+    atomic_store(&s->lost, 1);
+}
+
+static int subscribe(struct sub *s)
+{
+    int qos[SUB_MAX_TOPICS], rc;
+
+    for (int i = 0; i < s->n_topics; i++)
+        qos[i] = s->o.qos;
+    if (s->o.version == MQTTVERSION_5) {
+        MQTTResponse r = MQTTClient_subscribeMany5(s->conn.client, s->n_topics,
+                                                   s->topics, qos, NULL, NULL);
+        rc = r.reasonCode;
+        for (int i = 0; i < r.reasonCodeCount && r.reasonCodes; i++)
+            qos[i] = r.reasonCodes[i];
+        MQTTResponse_free(r);
+    } else {
+        rc = MQTTClient_subscribeMany(s->conn.client, s->n_topics, s->topics,
+                                      qos);
+    }
+    for (int i = 0; i < s->n_topics && rc == MQTTCLIENT_SUCCESS; i++) {
+        if (qos[i] >= 0x80)
+            return cli_fail(CLI_BROKER,
+                            "sub: the broker refused the "
+                            "subscription to '%s' (check its ACL)",
+                            s->topics[i]);
+        if (s->o.debug)
+            fprintf(stderr, "mqttseal sub: subscribed to '%s' (qos %d)\n",
+                    s->topics[i], qos[i]);
+    }
+    if (rc != MQTTCLIENT_SUCCESS)
+        return cli_fail(CLI_BROKER, "sub: cannot subscribe at %s: %s",
+                        mqtt_opts_where(&s->o),
+                        rc > 0
+                            ? MQTTReasonCode_toString((enum MQTTReasonCodes)rc)
+                            : MQTTClient_strerror(rc));
+    return CLI_OK;
+}
+
+/* Wait for -C, -W, a signal or a lost connection. */
+static int wait_loop(struct sub *s)
+{
+    struct timespec start, now;
+
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    for (;;) {
+        if (atomic_load(&s->done) || stop_signal)
+            return CLI_OK;
+        if (atomic_load(&s->lost))
+            return cli_fail(CLI_BROKER, "sub: lost the connection to %s",
+                            mqtt_opts_where(&s->o));
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (s->timeout > 0 && now.tv_sec - start.tv_sec >= (time_t)s->timeout) {
+            atomic_store(&s->done, 1);
+            return cli_fail(CLI_TIMEOUT,
+                            "sub: timed out after %lu s (-W) "
+                            "with %lu message%s printed",
+                            s->timeout, s->printed, s->printed == 1 ? "" : "s");
+        }
+        mqtt_sleep_ms(10);
+    }
+}
+
+static int run(struct sub *s)
+{
+    struct sigaction sa;
+    int rc = mqtt_conn_create(&s->conn, &s->o);
+
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    if (rc == CLI_OK) {
+        (void)mqttseal_paho_set_reject_callback(s->conn.hooks, on_reject, s);
+        if (mqttseal_MQTTClient_setCallbacks(s->conn.hooks, s->conn.client, s,
+                                             on_lost, on_message,
+                                             NULL) != MQTTCLIENT_SUCCESS)
+            rc = cli_fail(CLI_FILE, "sub: cannot set up the client");
+    }
+    if (rc == CLI_OK)
+        rc = mqtt_conn_connect(&s->conn, &s->o);
+    if (rc == CLI_OK)
+        rc = subscribe(s);
+    if (rc == CLI_OK)
+        rc = wait_loop(s);
+    atomic_store(&s->done, 1);
+    mqtt_conn_close(&s->conn, &s->o);
+    return rc;
+}
+
+int cmd_sub(int argc, char **argv)
+{
+    struct sub *s = calloc(1, sizeof *s);
+    int rc;
+
+    if (s == NULL)
+        return cli_fail(CLI_FILE, "out of memory");
+    mqtt_opts_init(&s->o, "sub");
+    atomic_init(&s->done, 0);
+    atomic_init(&s->lost, 0);
+    rc = parse(argc, argv, s);
+    if (rc == CLI_OK)
+        rc = run(s);
+    mqtt_opts_free(&s->o);
+    free(s);
+    return rc < 0 ? CLI_OK : rc;
+}
