@@ -1,1 +1,466 @@
-/* in progress */
+/*
+ * Replay-state file (docs/FORMAT.md section 11): encoding, strict
+ * decoding, and atomic save/load.
+ *
+ * Decoding trusts nothing before the checksum and the exact length have
+ * been checked, and never yields a state more permissive than the saved
+ * one: sessions that do not fit the target geometry become tombstones.
+ */
+#include "replay_impl.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "clock.h"
+
+#define MAGIC "MQSRPL01"
+#define MAGIC_BYTES 8U
+#define HDR_BYTES 24U /* magic, window, three counts */
+#define ID_BYTES (4U + MQTTSEAL_SESSIONIDBYTES) /* key_id || sid */
+#define TOMB_BYTES (ID_BYTES + 8U)
+#define MARK_BYTES 12U
+#define CHECK_BYTES crypto_generichash_BYTES /* BLAKE2b-256 */
+
+/* Where each section of a checked file starts. */
+typedef struct layout {
+    unsigned window;
+    uint32_t n_sess, n_tomb, n_marks;
+    size_t sess_bytes; /* one session record at the saved window */
+    const unsigned char *sess, *tomb, *marks;
+} layout;
+
+static void put32(unsigned char *p, uint32_t v)
+{
+    p[0] = (unsigned char)v;
+    p[1] = (unsigned char)(v >> 8);
+    p[2] = (unsigned char)(v >> 16);
+    p[3] = (unsigned char)(v >> 24);
+}
+
+static void put64(unsigned char *p, uint64_t v)
+{
+    put32(p, (uint32_t)v);
+    put32(p + 4, (uint32_t)(v >> 32));
+}
+
+static uint32_t get32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+           (uint32_t)p[3] << 24;
+}
+
+static uint64_t get64(const unsigned char *p)
+{
+    return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
+}
+
+/* ---- encode -------------------------------------------------------- */
+
+static unsigned char *put_entry(unsigned char *p, const ms_entry *e)
+{
+    put32(p, e->key_id);
+    memcpy(p + 4, e->sid, MQTTSEAL_SESSIONIDBYTES);
+    put64(p + ID_BYTES, e->highest);
+    return p + TOMB_BYTES;
+}
+
+/* Bytes of the encoding, or 0 if it cannot be represented in size_t. */
+static size_t encoded_len(const ms_replay *r, uint32_t n_sess, uint32_t n_tomb)
+{
+    uint64_t n = HDR_BYTES + CHECK_BYTES;
+
+    n += (uint64_t)n_sess * (TOMB_BYTES + 8U * (uint64_t)r->words);
+    n += (uint64_t)n_tomb * TOMB_BYTES;
+    n += (uint64_t)r->n_marks * MARK_BYTES;
+    return n <= SIZE_MAX && r->n_marks <= UINT32_MAX ? (size_t)n : 0U;
+}
+
+static uint32_t list_len(const ms_replay *r, const ms_list *l)
+{
+    uint32_t n = 0, i;
+
+    for (i = l->head; i != MS_NONE; i = r->ent[i].next) {
+        n++;
+    }
+    return n;
+}
+
+static unsigned char *put_body(const ms_replay *r, unsigned char *p)
+{
+    const uint64_t *ring;
+    uint32_t i, w;
+    size_t m;
+
+    for (i = r->sess.head; i != MS_NONE; i = r->ent[i].next) {
+        p = put_entry(p, &r->ent[i]);
+        ring = r->ring + (size_t)i * r->words;
+        for (w = 0; w < r->words; w++, p += 8) {
+            put64(p, ring[w]);
+        }
+    }
+    for (i = r->tomb.head; i != MS_NONE; i = r->ent[i].next) {
+        p = put_entry(p, &r->ent[i]);
+    }
+    for (m = 0; m < r->n_marks; m++, p += MARK_BYTES) {
+        put32(p, r->marks[m].key_id);
+        put64(p + 4, r->marks[m].ms);
+    }
+    return p;
+}
+
+int ms_replay_encode(const ms_replay *r, unsigned char **out, size_t *len)
+{
+    uint32_t n_sess, n_tomb;
+    unsigned char *buf, *p;
+    size_t n;
+
+    if (r == NULL || out == NULL || len == NULL) {
+        return MQTTSEAL_E_INVALID;
+    }
+    *out = NULL;
+    *len = 0;
+    n_sess = list_len(r, &r->sess);
+    n_tomb = list_len(r, &r->tomb);
+    if ((n = encoded_len(r, n_sess, n_tomb)) == 0 ||
+        (buf = malloc(n)) == NULL) {
+        return MQTTSEAL_E_NOMEM;
+    }
+    memcpy(buf, MAGIC, MAGIC_BYTES);
+    put32(buf + 8, r->window);
+    put32(buf + 12, n_sess);
+    put32(buf + 16, n_tomb);
+    put32(buf + 20, (uint32_t)r->n_marks);
+    p = put_body(r, buf + HDR_BYTES);
+    crypto_generichash(p, CHECK_BYTES, buf, (size_t)(p - buf), NULL, 0);
+    *out = buf;
+    *len = n;
+    return MQTTSEAL_OK;
+}
+
+/* ---- decode -------------------------------------------------------- */
+
+/* Check magic, checksum, window and exact length; fill in *lay. */
+static int parse_layout(layout *lay, const unsigned char *buf, size_t len)
+{
+    unsigned char check[CHECK_BYTES];
+    uint64_t need;
+
+    if (len < HDR_BYTES + CHECK_BYTES || memcmp(buf, MAGIC, MAGIC_BYTES) != 0) {
+        return MQTTSEAL_E_STATE_CORRUPT;
+    }
+    crypto_generichash(check, sizeof check, buf, len - CHECK_BYTES, NULL, 0);
+    if (sodium_memcmp(check, buf + len - CHECK_BYTES, CHECK_BYTES) != 0) {
+        return MQTTSEAL_E_STATE_CORRUPT;
+    }
+    lay->window = get32(buf + 8);
+    if (ms_replay_session_bytes(lay->window) == 0) {
+        return MQTTSEAL_E_STATE_CORRUPT;
+    }
+    lay->n_sess = get32(buf + 12);
+    lay->n_tomb = get32(buf + 16);
+    lay->n_marks = get32(buf + 20);
+    lay->sess_bytes = TOMB_BYTES + 8U * (lay->window / 64U + 1U);
+    /* Counts are u32 and records at most 544 bytes: no overflow. */
+    need = HDR_BYTES + CHECK_BYTES + (uint64_t)lay->n_sess * lay->sess_bytes +
+           (uint64_t)lay->n_tomb * TOMB_BYTES +
+           (uint64_t)lay->n_marks * MARK_BYTES;
+    if (need != len) {
+        return MQTTSEAL_E_STATE_CORRUPT;
+    }
+    lay->sess = buf + HDR_BYTES;
+    lay->tomb = lay->sess + (size_t)lay->n_sess * lay->sess_bytes;
+    lay->marks = lay->tomb + (size_t)lay->n_tomb * TOMB_BYTES;
+    return MQTTSEAL_OK;
+}
+
+static int cmp_id(const void *a, const void *b)
+{
+    return memcmp(*(const unsigned char *const *)a,
+                  *(const unsigned char *const *)b, ID_BYTES);
+}
+
+static int cmp_mark(const void *a, const void *b)
+{
+    uint32_t x = get32(*(const unsigned char *const *)a);
+    uint32_t y = get32(*(const unsigned char *const *)b);
+
+    return (x > y) - (x < y);
+}
+
+/* Sort pointers to n records and look for two equal neighbours. */
+static int has_dups(const unsigned char **v, size_t n,
+                    int (*cmp)(const void *, const void *))
+{
+    size_t i;
+
+    qsort(v, n, sizeof *v, cmp);
+    for (i = 1; i < n; i++) {
+        if (cmp(&v[i - 1], &v[i]) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Duplicates are checked up front, because decoding into fewer slots
+ * drops records and could otherwise hide them. */
+static int check_dups(const layout *lay)
+{
+    size_t n_id = (size_t)lay->n_sess + lay->n_tomb, i, k = 0;
+    size_t n = n_id > lay->n_marks ? n_id : lay->n_marks;
+    const unsigned char **v;
+    int dup;
+
+    if (n < 2) {
+        return MQTTSEAL_OK;
+    }
+    if ((v = malloc(n * sizeof *v)) == NULL) {
+        return MQTTSEAL_E_NOMEM;
+    }
+    for (i = 0; i < lay->n_sess; i++) {
+        v[k++] = lay->sess + i * lay->sess_bytes;
+    }
+    for (i = 0; i < lay->n_tomb; i++) {
+        v[k++] = lay->tomb + i * TOMB_BYTES;
+    }
+    dup = has_dups(v, n_id, cmp_id);
+    for (i = 0; i < lay->n_marks; i++) {
+        v[i] = lay->marks + i * MARK_BYTES;
+    }
+    dup = dup || has_dups(v, lay->n_marks, cmp_mark);
+    free(v);
+    return dup ? MQTTSEAL_E_STATE_CORRUPT : MQTTSEAL_OK;
+}
+
+static int load_sess(ms_replay *r, const unsigned char *p, int as_tomb,
+                     uint64_t now_ms)
+{
+    uint64_t ring[MS_RING_WORDS_MAX];
+    uint32_t w;
+
+    if (as_tomb) {
+        return ms_replay_put_tomb(r, get32(p), p + 4, get64(p + ID_BYTES),
+                                  now_ms);
+    }
+    for (w = 0; w < r->words; w++) {
+        ring[w] = get64(p + TOMB_BYTES + 8U * w);
+    }
+    return ms_replay_put_sess(r, get32(p), p + 4, get64(p + ID_BYTES), ring);
+}
+
+/*
+ * Marks first, then tombstones, then sessions: every tombstone was seen
+ * before every session, so this keeps least-recently-seen order when
+ * sessions spill into tombstones and tombstones are dropped. A drop
+ * marks its key id with the load time, which is after its last message.
+ */
+static int load_all(ms_replay *r, const layout *lay, size_t max_sessions)
+{
+    uint64_t now_ms = ms_clock_now_ms();
+    size_t keep = 0, i;
+    const unsigned char *p;
+    int rc = MQTTSEAL_OK;
+
+    if (lay->window == r->window) {
+        keep = lay->n_sess < max_sessions ? lay->n_sess : max_sessions;
+    }
+    for (i = 0; i < lay->n_marks && rc == MQTTSEAL_OK; i++) {
+        p = lay->marks + i * MARK_BYTES;
+        rc = ms_replay_put_mark(r, get32(p), get64(p + 4));
+    }
+    for (i = 0; i < lay->n_tomb && rc == MQTTSEAL_OK; i++) {
+        p = lay->tomb + i * TOMB_BYTES;
+        rc =
+            ms_replay_put_tomb(r, get32(p), p + 4, get64(p + ID_BYTES), now_ms);
+    }
+    for (i = 0; i < lay->n_sess && rc == MQTTSEAL_OK; i++) {
+        rc = load_sess(r, lay->sess + i * lay->sess_bytes,
+                       i < lay->n_sess - keep, now_ms);
+    }
+    return rc;
+}
+
+int ms_replay_decode(ms_replay **out, const unsigned char *buf, size_t len,
+                     unsigned window, size_t max_sessions)
+{
+    ms_replay *r;
+    layout lay;
+    int rc;
+
+    if (out == NULL || (buf == NULL && len != 0)) {
+        return MQTTSEAL_E_INVALID;
+    }
+    *out = NULL;
+    if (ms_replay_session_bytes(window) == 0 || max_sessions == 0) {
+        return MQTTSEAL_E_INVALID;
+    }
+    if ((rc = parse_layout(&lay, buf, len)) != MQTTSEAL_OK ||
+        (rc = check_dups(&lay)) != MQTTSEAL_OK ||
+        (rc = ms_replay_new(&r, window, max_sessions)) != MQTTSEAL_OK) {
+        return rc;
+    }
+    if ((rc = load_all(r, &lay, max_sessions)) != MQTTSEAL_OK) {
+        ms_replay_free(r);
+        return rc;
+    }
+    *out = r;
+    return MQTTSEAL_OK;
+}
+
+/* ---- files --------------------------------------------------------- */
+
+static int write_all(int fd, const unsigned char *buf, size_t len)
+{
+    ssize_t n;
+
+    while (len > 0) {
+        n = write(fd, buf, len);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            return -1;
+        }
+        buf += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+/* Make the rename itself durable. */
+static int sync_dir(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    size_t n = slash == NULL ? 1U : slash == path ? 1U : (size_t)(slash - path);
+    char *dir = malloc(n + 1U);
+    int fd, ok;
+
+    if (dir == NULL) {
+        return MQTTSEAL_E_NOMEM;
+    }
+    memcpy(dir, slash == NULL ? "." : path, n);
+    dir[n] = '\0';
+    fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    free(dir);
+    if (fd < 0) {
+        return MQTTSEAL_E_IO;
+    }
+    /* Some file systems cannot sync a directory (EINVAL); the rename has
+     * happened and there is nothing more to do there. */
+    ok = fsync(fd) == 0 || errno == EINVAL;
+    close(fd);
+    return ok ? MQTTSEAL_OK : MQTTSEAL_E_IO;
+}
+
+/* Temp file in the target's directory, so rename cannot cross devices. */
+static int write_atomic(const char *path, const unsigned char *buf, size_t len)
+{
+    static const char suffix[] = ".tmp.XXXXXX";
+    size_t n = strlen(path) + sizeof suffix;
+    char *tmp = malloc(n);
+    int fd;
+
+    if (tmp == NULL) {
+        return MQTTSEAL_E_NOMEM;
+    }
+    snprintf(tmp, n, "%s%s", path, suffix);
+    if ((fd = mkstemp(tmp)) < 0) {
+        free(tmp);
+        return MQTTSEAL_E_IO;
+    }
+    if (fchmod(fd, 0600) != 0 || write_all(fd, buf, len) != 0 ||
+        fsync(fd) != 0) {
+        close(fd);
+        goto fail;
+    }
+    if (close(fd) != 0 || rename(tmp, path) != 0) {
+        goto fail;
+    }
+    free(tmp);
+    return sync_dir(path);
+fail:
+    unlink(tmp);
+    free(tmp);
+    return MQTTSEAL_E_IO;
+}
+
+int ms_replay_save(const ms_replay *r, const char *path)
+{
+    unsigned char *buf;
+    size_t len;
+    int rc;
+
+    if (r == NULL || path == NULL) {
+        return MQTTSEAL_E_INVALID;
+    }
+    if ((rc = ms_replay_encode(r, &buf, &len)) != MQTTSEAL_OK) {
+        return rc;
+    }
+    rc = write_atomic(path, buf, len);
+    free(buf);
+    return rc;
+}
+
+static int read_fd(int fd, unsigned char **out, size_t *len)
+{
+    struct stat st;
+    unsigned char *buf;
+    size_t got = 0, size;
+    ssize_t n = 0;
+
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < 0 ||
+        (uint64_t)st.st_size >= SIZE_MAX) {
+        return MQTTSEAL_E_IO;
+    }
+    size = (size_t)st.st_size;
+    /* One spare byte, so a file that grew shows up as a longer read. */
+    if ((buf = malloc(size + 1U)) == NULL) {
+        return MQTTSEAL_E_NOMEM;
+    }
+    while (got <= size) {
+        n = read(fd, buf + got, size + 1U - got);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            break;
+        }
+        got += (size_t)n;
+    }
+    if (n < 0 || got != size) {
+        free(buf);
+        return MQTTSEAL_E_IO;
+    }
+    *out = buf;
+    *len = size;
+    return MQTTSEAL_OK;
+}
+
+int ms_replay_load(ms_replay **out, const char *path, unsigned window,
+                   size_t max_sessions)
+{
+    unsigned char *buf = NULL;
+    size_t len = 0;
+    int fd, rc;
+
+    if (out == NULL || path == NULL) {
+        return MQTTSEAL_E_INVALID;
+    }
+    *out = NULL;
+    if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+        return MQTTSEAL_E_IO;
+    }
+    rc = read_fd(fd, &buf, &len);
+    close(fd);
+    if (rc != MQTTSEAL_OK) {
+        return rc;
+    }
+    rc = ms_replay_decode(out, buf, len, window, max_sessions);
+    free(buf);
+    return rc;
+}

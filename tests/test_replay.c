@@ -1,0 +1,812 @@
+/*
+ * Replay protection (docs/FORMAT.md section 9) and the replay-state file
+ * (section 11). Streams are generated from a fixed-seed PRNG so that a
+ * failure reproduces.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <dirent.h>
+#include <sodium.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "replay.h"
+
+#define OK MQTTSEAL_OK
+#define SIDB MQTTSEAL_SESSIONIDBYTES
+
+static const unsigned windows[] = {64, 128, 1024, 4096};
+#define N_WINDOWS (sizeof windows / sizeof windows[0])
+
+/* ---- helpers -------------------------------------------------------- */
+
+static uint64_t rng_state;
+
+static uint64_t rng(void)
+{
+    uint64_t z = (rng_state += 0x9e3779b97f4a7c15U);
+
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9U;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebU;
+    return z ^ (z >> 31);
+}
+
+static void shuffle(uint64_t *v, size_t n)
+{
+    size_t i, j;
+    uint64_t t;
+
+    for (i = n; i > 1; i--) {
+        j = (size_t)(rng() % i);
+        t = v[i - 1];
+        v[i - 1] = v[j];
+        v[j] = t;
+    }
+}
+
+static void sid_of(unsigned char sid[SIDB], uint32_t n)
+{
+    memset(sid, 0xa5, SIDB);
+    sid[0] = (unsigned char)n;
+    sid[1] = (unsigned char)(n >> 8);
+    sid[2] = (unsigned char)(n >> 16);
+    sid[3] = (unsigned char)(n >> 24);
+}
+
+/* Accept without a timestamp at a fixed clock. */
+static int acc(ms_replay *r, uint32_t key, uint32_t sidn, uint64_t seq)
+{
+    unsigned char sid[SIDB];
+
+    sid_of(sid, sidn);
+    return ms_replay_accept(r, key, sid, seq, 0, 0, 1000);
+}
+
+static int acc_ts(ms_replay *r, uint32_t key, uint32_t sidn, uint64_t seq,
+                  uint64_t ts, uint64_t now)
+{
+    unsigned char sid[SIDB];
+
+    sid_of(sid, sidn);
+    return ms_replay_accept(r, key, sid, seq, 1, ts, now);
+}
+
+static ms_replay *mk(unsigned window, size_t sessions)
+{
+    ms_replay *r = NULL;
+
+    assert_int_equal(ms_replay_new(&r, window, sessions), OK);
+    assert_non_null(r);
+    return r;
+}
+
+/* ---- geometry ------------------------------------------------------- */
+
+static void test_new_invalid(void **state)
+{
+    ms_replay *r = (ms_replay *)1;
+
+    (void)state;
+    assert_int_equal(ms_replay_new(&r, 0, 4), MQTTSEAL_E_INVALID);
+    assert_null(r);
+    assert_int_equal(ms_replay_new(&r, 100, 4), MQTTSEAL_E_INVALID);
+    assert_int_equal(ms_replay_new(&r, 32, 4), MQTTSEAL_E_INVALID);
+    assert_int_equal(ms_replay_new(&r, 4096 + 64, 4), MQTTSEAL_E_INVALID);
+    assert_int_equal(ms_replay_new(&r, 64, 0), MQTTSEAL_E_INVALID);
+    assert_int_equal(ms_replay_new(NULL, 64, 4), MQTTSEAL_E_INVALID);
+    ms_replay_free(NULL);
+}
+
+static void test_session_bytes(void **state)
+{
+    unsigned w;
+
+    (void)state;
+    /* The figures documented at the top of src/replay.c. */
+    assert_int_equal(ms_replay_session_bytes(64), 236);
+    assert_int_equal(ms_replay_session_bytes(1024), 356);
+    assert_int_equal(10000 * ms_replay_session_bytes(64), 2360000);
+    for (w = 128; w <= 4096; w += 64) {
+        assert_int_equal(
+            ms_replay_session_bytes(w) - ms_replay_session_bytes(w - 64), 8);
+    }
+    assert_int_equal(ms_replay_session_bytes(0), 0);
+    assert_int_equal(ms_replay_session_bytes(96), 0);
+    assert_int_equal(ms_replay_session_bytes(4160), 0);
+}
+
+/* ---- the window ----------------------------------------------------- */
+
+static void test_in_order_stream(void **state)
+{
+    ms_replay *r = mk(64, 16);
+    uint64_t s;
+
+    (void)state;
+    for (s = 0; s < 10000; s++) {
+        assert_int_equal(acc(r, 1, 1, s), OK);
+        assert_int_equal(acc(r, 1, 1, s), MQTTSEAL_E_REPLAY);
+    }
+    for (s = 0; s < 10000; s++) {
+        assert_int_equal(acc(r, 1, 1, s), s > 9999 - 64 ? MQTTSEAL_E_REPLAY
+                                                        : MQTTSEAL_E_TOO_OLD);
+    }
+    ms_replay_free(r);
+}
+
+static void out_of_order(unsigned w)
+{
+    ms_replay *r = mk(w, 4);
+    size_t block = w / 2 + 7, n = 20 * (size_t)w, i, k;
+    uint64_t *v = malloc(n * sizeof *v);
+
+    assert_non_null(v);
+    for (i = 0; i < n; i++) {
+        v[i] = i;
+    }
+    for (i = 0; i < n; i += block) {
+        k = n - i < block ? n - i : block;
+        shuffle(v + i, k);
+    }
+    for (i = 0; i < n; i++) {
+        assert_int_equal(acc(r, 1, 1, v[i]), OK);
+        assert_int_equal(acc(r, 1, 1, v[i]), MQTTSEAL_E_REPLAY);
+    }
+    /* Everything in the window is seen, everything below it too old. */
+    for (i = 0; i < n; i++) {
+        assert_int_equal(acc(r, 1, 1, i), n - 1 - i < w ? MQTTSEAL_E_REPLAY
+                                                        : MQTTSEAL_E_TOO_OLD);
+    }
+    free(v);
+    ms_replay_free(r);
+}
+
+static void test_out_of_order(void **state)
+{
+    size_t i;
+
+    (void)state;
+    rng_state = 1;
+    for (i = 0; i < N_WINDOWS; i++) {
+        out_of_order(windows[i]);
+    }
+}
+
+static void test_window_edge(void **state)
+{
+    ms_replay *r;
+    uint64_t h;
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < N_WINDOWS; i++) {
+        r = mk(windows[i], 4);
+        h = 10 * (uint64_t)windows[i] + 5;
+        assert_int_equal(acc(r, 1, 1, h), OK);
+        assert_int_equal(acc(r, 1, 1, h - windows[i]), MQTTSEAL_E_TOO_OLD);
+        assert_int_equal(acc(r, 1, 1, h - windows[i] + 1), OK);
+        assert_int_equal(acc(r, 1, 1, h - windows[i] + 1), MQTTSEAL_E_REPLAY);
+        assert_int_equal(acc(r, 1, 1, h - windows[i]), MQTTSEAL_E_TOO_OLD);
+        /* Below W nothing is too old: highest - W must not wrap. */
+        assert_int_equal(acc(r, 1, 2, windows[i] - 1), OK);
+        assert_int_equal(acc(r, 1, 2, 0), OK);
+        assert_int_equal(acc(r, 1, 2, 0), MQTTSEAL_E_REPLAY);
+        assert_int_equal(acc(r, 1, 2, windows[i]), OK);
+        assert_int_equal(acc(r, 1, 2, 0), MQTTSEAL_E_TOO_OLD);
+        ms_replay_free(r);
+    }
+}
+
+/* Fill the whole window below hi, then jump by `by`: nothing of the old
+ * pattern may show through at the new positions. */
+static void jump(unsigned w, uint64_t by)
+{
+    ms_replay *r = mk(w, 4);
+    uint64_t hi = 3 * (uint64_t)w + 17, s;
+
+    for (s = hi - w + 1; s <= hi; s++) {
+        assert_int_equal(acc(r, 1, 1, s), OK);
+    }
+    assert_int_equal(acc(r, 1, 1, hi + by), OK);
+    for (s = hi + by - w + 1; s < hi + by; s++) {
+        if (s <= hi) {
+            assert_int_equal(acc(r, 1, 1, s), MQTTSEAL_E_REPLAY);
+        } else {
+            assert_int_equal(acc(r, 1, 1, s), OK);
+        }
+    }
+    assert_int_equal(acc(r, 1, 1, hi + by - w), MQTTSEAL_E_TOO_OLD);
+    ms_replay_free(r);
+}
+
+static void test_huge_jump(void **state)
+{
+    uint64_t ring_bits;
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < N_WINDOWS; i++) {
+        ring_bits = windows[i] + 64U; /* W/64 + 1 words */
+        jump(windows[i], ring_bits);
+        jump(windows[i], 2 * ring_bits);
+        jump(windows[i], 1000000);
+        jump(windows[i], 64); /* one word slides in, the rest stays */
+        jump(windows[i], windows[i] - 1);
+        jump(windows[i], 1);
+    }
+}
+
+static void test_extreme_seqs(void **state)
+{
+    ms_replay *r = mk(64, 4);
+    uint64_t s;
+
+    (void)state;
+    assert_int_equal(acc(r, 1, 1, 0), OK);
+    assert_int_equal(acc(r, 1, 1, 0), MQTTSEAL_E_REPLAY);
+    assert_int_equal(acc(r, 1, 1, 1), OK);
+
+    assert_int_equal(acc(r, 1, 2, UINT64_MAX - 3), OK);
+    assert_int_equal(acc(r, 1, 2, UINT64_MAX), OK);
+    assert_int_equal(acc(r, 1, 2, UINT64_MAX), MQTTSEAL_E_REPLAY);
+    for (s = UINT64_MAX - 63; s < UINT64_MAX; s++) {
+        assert_int_equal(acc(r, 1, 2, s),
+                         s == UINT64_MAX - 3 ? MQTTSEAL_E_REPLAY : OK);
+    }
+    assert_int_equal(acc(r, 1, 2, UINT64_MAX - 64), MQTTSEAL_E_TOO_OLD);
+    assert_int_equal(acc(r, 1, 2, 0), MQTTSEAL_E_TOO_OLD);
+
+    /* A session may start anywhere; below its start is a normal window. */
+    assert_int_equal(acc(r, 1, 3, 5000), OK);
+    assert_int_equal(acc(r, 1, 3, 4990), OK);
+    assert_int_equal(acc(r, 1, 3, 4990), MQTTSEAL_E_REPLAY);
+    assert_int_equal(acc(r, 1, 3, 5000 - 64), MQTTSEAL_E_TOO_OLD);
+    assert_int_equal(acc(r, 1, 3, 5000 - 63), OK);
+    assert_int_equal(acc(r, 1, 3, 5001), OK);
+    ms_replay_free(r);
+}
+
+static void test_sessions_independent(void **state)
+{
+    ms_replay *r = mk(64, 8);
+    uint64_t s;
+
+    (void)state;
+    for (s = 0; s < 100; s++) {
+        assert_int_equal(acc(r, 1, 1, s), OK);
+        assert_int_equal(acc(r, 1, 2, s), OK);
+        assert_int_equal(acc(r, 2, 1, s), OK); /* same sid, other key */
+    }
+    for (s = 40; s < 100; s++) {
+        assert_int_equal(acc(r, 1, 1, s), MQTTSEAL_E_REPLAY);
+        assert_int_equal(acc(r, 1, 2, s), MQTTSEAL_E_REPLAY);
+        assert_int_equal(acc(r, 2, 1, s), MQTTSEAL_E_REPLAY);
+    }
+    assert_int_equal(acc(r, 1, 1, 1000), OK);
+    assert_int_equal(acc(r, 1, 2, 99), MQTTSEAL_E_REPLAY);
+    assert_int_equal(acc(r, 2, 1, 99), MQTTSEAL_E_REPLAY);
+    assert_int_equal(acc(r, 2, 1, 100), OK);
+    ms_replay_free(r);
+}
+
+/* ---- bounded state -------------------------------------------------- */
+
+static void test_lru_many(void **state)
+{
+    ms_replay *r = mk(64, 1000);
+    uint32_t i;
+
+    (void)state;
+    for (i = 0; i < 1000; i++) {
+        assert_int_equal(acc(r, 1, i, 10), OK);
+    }
+    /* All tracked with full windows: a replay is a replay. */
+    for (i = 0; i < 1000; i++) {
+        assert_int_equal(acc(r, 1, i, 10), MQTTSEAL_E_REPLAY);
+    }
+    assert_int_equal(acc(r, 1, 0, 11), OK);   /* 0 is now most recent */
+    assert_int_equal(acc(r, 1, 5000, 0), OK); /* evicts 1 */
+    assert_int_equal(acc(r, 1, 1, 9), MQTTSEAL_E_TOO_OLD);
+    assert_int_equal(acc(r, 1, 0, 9), OK); /* still a full window */
+    assert_int_equal(acc(r, 1, 2, 10), MQTTSEAL_E_REPLAY);
+    ms_replay_free(r);
+}
+
+static void test_eviction_and_marks(void **state)
+{
+    ms_replay *r = mk(64, 4);
+    uint32_t i;
+    uint64_t s, mark = 0;
+
+    (void)state;
+    for (i = 0; i < 5; i++) {
+        for (s = 0; s < 10; s++) {
+            assert_int_equal(acc(r, 1, i, s), OK);
+        }
+    }
+    /* Session 0 was least recently seen: now a tombstone at 9. */
+    assert_int_equal(acc(r, 1, 0, 5), MQTTSEAL_E_TOO_OLD);
+    assert_int_equal(acc(r, 1, 0, 9), MQTTSEAL_E_TOO_OLD);
+    assert_int_equal(acc(r, 1, 0, 10), OK); /* back, evicting 1 */
+    assert_int_equal(acc(r, 1, 1, 9), MQTTSEAL_E_TOO_OLD);
+    assert_int_equal(acc(r, 1, 2, 9), MQTTSEAL_E_REPLAY);
+
+    /* 4 tracked + 16 tombstones; each new session now drops one. */
+    for (i = 100; i < 130; i++) {
+        mark = 5000 + i; /* each ts beats the mark the last drop set */
+        assert_int_equal(acc_ts(r, 1, i, 0, mark, mark), OK);
+    }
+    assert_int_equal(acc(r, 1, 0, 1000), MQTTSEAL_E_SESSION_LOST);
+    assert_int_equal(acc(r, 1, 999, 0), MQTTSEAL_E_SESSION_LOST);
+    assert_int_equal(acc_ts(r, 1, 999, 0, mark - 1, mark),
+                     MQTTSEAL_E_SESSION_LOST);
+    assert_int_equal(acc_ts(r, 1, 999, 0, mark, mark), MQTTSEAL_E_SESSION_LOST);
+    assert_int_equal(acc_ts(r, 1, 999, 0, mark + 1, mark + 1), OK);
+    assert_int_equal(acc(r, 1, 999, 0), MQTTSEAL_E_REPLAY);
+    /* Another key id never lost state. */
+    assert_int_equal(acc(r, 2, 999, 0), OK);
+    assert_int_equal(acc(r, 2, 998, 0), OK);
+    ms_replay_free(r);
+}
+
+static void test_revive_keeps_old_refused(void **state)
+{
+    ms_replay *r = mk(64, 1);
+    uint64_t s;
+
+    (void)state;
+    for (s = 5; s <= 10; s++) {
+        assert_int_equal(acc(r, 1, 1, s), OK);
+    }
+    assert_int_equal(acc(r, 1, 2, 0), OK);  /* 1 becomes a tombstone */
+    assert_int_equal(acc(r, 1, 1, 12), OK); /* 1 returns */
+    for (s = 0; s <= 10; s++) {
+        assert_int_not_equal(acc(r, 1, 1, s), OK);
+    }
+    assert_int_equal(acc(r, 1, 1, 11), OK);
+    assert_int_equal(acc(r, 1, 1, 11), MQTTSEAL_E_REPLAY);
+    ms_replay_free(r);
+}
+
+static void test_mark_never_lowered(void **state)
+{
+    ms_replay *r = mk(64, 1);
+    uint32_t i;
+
+    (void)state;
+    for (i = 0; i < 6; i++) { /* 1 tracked + 4 tombstones, 1 drop */
+        assert_int_equal(acc_ts(r, 1, i, 0, 1, 9000), OK);
+    }
+    /* The clock steps back; the next drop must not lower the mark. */
+    assert_int_equal(acc_ts(r, 1, 50, 0, 9001, 100), OK);
+    assert_int_equal(acc_ts(r, 1, 51, 0, 8999, 100), MQTTSEAL_E_SESSION_LOST);
+    assert_int_equal(acc_ts(r, 1, 51, 0, 9001, 100), OK);
+    ms_replay_free(r);
+}
+
+/* ---- encode / decode ------------------------------------------------ */
+
+typedef struct rec {
+    uint32_t key, sid;
+    uint64_t seq;
+} rec;
+
+#define MAX_RECS 20000
+static rec recs[MAX_RECS];
+static size_t n_recs;
+
+/* Accept a shuffled run of seqs for one session, recording what passed. */
+static void feed(ms_replay *r, uint32_t key, uint32_t sid, uint64_t base,
+                 size_t n, uint64_t now)
+{
+    uint64_t v[200];
+    size_t i;
+
+    assert_true(n <= 200);
+    for (i = 0; i < n; i++) {
+        v[i] = base + i;
+    }
+    shuffle(v, n);
+    for (i = 0; i < n; i++) {
+        if (acc_ts(r, key, sid, v[i], now, now) == OK) {
+            assert_true(n_recs < MAX_RECS);
+            recs[n_recs++] = (rec){key, sid, v[i]};
+        }
+    }
+}
+
+/*
+ * W = 128, 4 sessions: key 9's first sessions are evicted and dropped
+ * first, then key 7's; the result has tracked sessions, a full
+ * tombstone table and marks for both key ids.
+ */
+static ms_replay *build_state(void)
+{
+    ms_replay *r = mk(128, 4);
+    uint32_t i;
+
+    rng_state = 42;
+    n_recs = 0;
+    for (i = 100; i < 103; i++) {
+        feed(r, 9, i, 1000 * (uint64_t)i, 150, 1000 + i);
+    }
+    for (i = 0; i < 30; i++) {
+        feed(r, 7, i, 1000 * (uint64_t)i, 150, 2000 + i);
+    }
+    for (i = 103; i < 105; i++) {
+        feed(r, 9, i, 1000 * (uint64_t)i, 150, 3000 + i);
+    }
+    return r;
+}
+
+/* Every accepted message is refused by r (state unchanged by that). */
+static void all_refused(ms_replay *r)
+{
+    size_t i;
+
+    for (i = 0; i < n_recs; i++) {
+        assert_int_not_equal(acc(r, recs[i].key, recs[i].sid, recs[i].seq), OK);
+    }
+}
+
+static void encode(const ms_replay *r, unsigned char **buf, size_t *len)
+{
+    assert_int_equal(ms_replay_encode(r, buf, len), OK);
+    assert_non_null(*buf);
+}
+
+static int decode_rc(const unsigned char *buf, size_t len)
+{
+    ms_replay *d = NULL;
+    int rc = ms_replay_decode(&d, buf, len, 128, 4);
+
+    ms_replay_free(d);
+    return rc;
+}
+
+static void test_roundtrip(void **state)
+{
+    ms_replay *r = build_state(), *d = NULL;
+    unsigned char *a, *b;
+    size_t la, lb, i;
+    uint64_t s;
+    uint32_t key, sid;
+
+    (void)state;
+    encode(r, &a, &la);
+    assert_int_equal(ms_replay_decode(&d, a, la, 128, 4), OK);
+    encode(d, &b, &lb);
+    assert_int_equal(la, lb);
+    assert_memory_equal(a, b, la);
+    all_refused(d);
+    /* Identical probes give identical answers (and state changes). */
+    for (i = 0; i < 2 * 35; i++) {
+        key = i % 35 < 30 ? 7 : 9;
+        sid = i % 35 < 30 ? (uint32_t)(i % 35) : (uint32_t)(i % 35) + 70;
+        for (s = 0; s < 300; s += 7) {
+            assert_int_equal(acc(d, key, sid, 1000 * (uint64_t)sid + s),
+                             acc(r, key, sid, 1000 * (uint64_t)sid + s));
+        }
+        assert_int_equal(acc_ts(d, key, 500, 0, 2100 + i, 9000),
+                         acc_ts(r, key, 500, 0, 2100 + i, 9000));
+    }
+    free(a);
+    free(b);
+    ms_replay_free(d);
+    ms_replay_free(r);
+}
+
+static void test_corrupt_sweeps(void **state)
+{
+    ms_replay *r = build_state();
+    unsigned char *a, *c;
+    size_t la, i;
+
+    (void)state;
+    encode(r, &a, &la);
+    assert_int_equal(decode_rc(a, la), OK);
+    for (i = 0; i < la; i++) {
+        assert_int_equal(decode_rc(a, i), MQTTSEAL_E_STATE_CORRUPT);
+    }
+    for (i = 0; i < la; i++) {
+        a[i] ^= 0x01;
+        assert_int_equal(decode_rc(a, la), MQTTSEAL_E_STATE_CORRUPT);
+        a[i] ^= 0xff;
+        assert_int_equal(decode_rc(a, la), MQTTSEAL_E_STATE_CORRUPT);
+        a[i] ^= 0xfe;
+    }
+    c = malloc(la + 1);
+    assert_non_null(c);
+    memcpy(c, a, la);
+    c[la] = 0;
+    assert_int_equal(decode_rc(c, la + 1), MQTTSEAL_E_STATE_CORRUPT);
+    free(c);
+    free(a);
+    ms_replay_free(r);
+}
+
+/* Rewrite the trailing checksum so only the structure is wrong. */
+static void reseal(unsigned char *buf, size_t len)
+{
+    crypto_generichash(buf + len - 32, 32, buf, len - 32, NULL, 0);
+}
+
+static void put32(unsigned char *p, uint32_t v)
+{
+    p[0] = (unsigned char)v;
+    p[1] = (unsigned char)(v >> 8);
+    p[2] = (unsigned char)(v >> 16);
+    p[3] = (unsigned char)(v >> 24);
+}
+
+static int patched_rc(const unsigned char *a, size_t la, size_t at,
+                      const unsigned char *with, size_t n)
+{
+    unsigned char *c = malloc(la);
+    int rc;
+
+    assert_non_null(c);
+    memcpy(c, a, la);
+    memcpy(c + at, with, n);
+    reseal(c, la);
+    rc = decode_rc(c, la);
+    free(c);
+    return rc;
+}
+
+static void test_corrupt_structure(void **state)
+{
+    ms_replay *r = build_state();
+    unsigned char *a, v[4];
+    size_t la, sess = 24, tomb = 24 + 4 * (24 + 8 * 3), marks = tomb + 16 * 24;
+
+    (void)state;
+    encode(r, &a, &la);
+    /* The layout this test assumes: 4 sessions, 16 tombstones, 2 marks. */
+    assert_int_equal(la, marks + 2 * 12 + 32);
+    assert_int_equal(patched_rc(a, la, 0, a, 4), OK); /* reseal is right */
+    assert_int_equal(patched_rc(a, la, 0, (const unsigned char *)"MQSRPL02", 8),
+                     MQTTSEAL_E_STATE_CORRUPT);
+    put32(v, 96);
+    assert_int_equal(patched_rc(a, la, 8, v, 4), MQTTSEAL_E_STATE_CORRUPT);
+    put32(v, 0);
+    assert_int_equal(patched_rc(a, la, 8, v, 4), MQTTSEAL_E_STATE_CORRUPT);
+    put32(v, 4096 + 64);
+    assert_int_equal(patched_rc(a, la, 8, v, 4), MQTTSEAL_E_STATE_CORRUPT);
+    put32(v, 64); /* valid, but the records no longer fit the length */
+    assert_int_equal(patched_rc(a, la, 8, v, 4), MQTTSEAL_E_STATE_CORRUPT);
+    put32(v, 5);
+    assert_int_equal(patched_rc(a, la, 12, v, 4), MQTTSEAL_E_STATE_CORRUPT);
+    put32(v, 0xffffffffU);
+    assert_int_equal(patched_rc(a, la, 16, v, 4), MQTTSEAL_E_STATE_CORRUPT);
+    put32(v, 3);
+    assert_int_equal(patched_rc(a, la, 20, v, 4), MQTTSEAL_E_STATE_CORRUPT);
+    /* Duplicates: session/session, session/tombstone, tombstone/tombstone,
+     * mark/mark. */
+    assert_int_equal(patched_rc(a, la, sess + 48, a + sess, 16),
+                     MQTTSEAL_E_STATE_CORRUPT);
+    assert_int_equal(patched_rc(a, la, tomb + 24 * 15, a + sess, 16),
+                     MQTTSEAL_E_STATE_CORRUPT);
+    assert_int_equal(patched_rc(a, la, tomb + 24, a + tomb, 16),
+                     MQTTSEAL_E_STATE_CORRUPT);
+    assert_int_equal(patched_rc(a, la, marks + 12, a + marks, 4),
+                     MQTTSEAL_E_STATE_CORRUPT);
+    free(a);
+    ms_replay_free(r);
+}
+
+/* A ring that does not mark its own highest (a hand-made file) still
+ * refuses that seq after loading. */
+static void test_decode_ring_without_highest(void **state)
+{
+    ms_replay *r = mk(64, 4), *d = NULL;
+    unsigned char *a, *c, zero[16] = {0};
+    size_t la;
+
+    (void)state;
+    assert_int_equal(acc(r, 3, 1, 70), OK);
+    encode(r, &a, &la);
+    assert_int_equal(la, 24 + 40 + 32);
+    c = malloc(la);
+    assert_non_null(c);
+    memcpy(c, a, la);
+    memcpy(c + 24 + 24, zero, sizeof zero);
+    reseal(c, la);
+    assert_int_equal(ms_replay_decode(&d, c, la, 64, 4), OK);
+    assert_int_equal(acc(d, 3, 1, 70), MQTTSEAL_E_REPLAY);
+    assert_int_equal(acc(d, 3, 1, 69), OK);
+    free(c);
+    free(a);
+    ms_replay_free(d);
+    ms_replay_free(r);
+}
+
+/* With no sessions the window does not change the length: a bad window
+ * must be refused on its own. */
+static void test_corrupt_window(void **state)
+{
+    static const uint32_t bad[] = {0, 32, 96, 4096 + 64, 8192, 0xffffffc0U};
+    ms_replay *r = mk(128, 4);
+    unsigned char *a, v[4];
+    size_t la, i;
+
+    (void)state;
+    encode(r, &a, &la);
+    assert_int_equal(la, 24 + 32);
+    put32(v, 64);
+    assert_int_equal(patched_rc(a, la, 8, v, 4), OK);
+    put32(v, 4096);
+    assert_int_equal(patched_rc(a, la, 8, v, 4), OK);
+    for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        put32(v, bad[i]);
+        assert_int_equal(patched_rc(a, la, 8, v, 4), MQTTSEAL_E_STATE_CORRUPT);
+    }
+    free(a);
+    ms_replay_free(r);
+}
+
+static void test_decode_smaller(void **state)
+{
+    static const struct {
+        unsigned w;
+        size_t s;
+    } geo[] = {{64, 4}, {128, 2}, {64, 1}, {128, 1}, {256, 4}, {4096, 8}};
+    ms_replay *r = build_state(), *d;
+    unsigned char *a;
+    size_t la, i;
+
+    (void)state;
+    encode(r, &a, &la);
+    for (i = 0; i < sizeof geo / sizeof geo[0]; i++) {
+        d = NULL;
+        assert_int_equal(ms_replay_decode(&d, a, la, geo[i].w, geo[i].s), OK);
+        all_refused(d);
+        ms_replay_free(d);
+    }
+    free(a);
+    ms_replay_free(r);
+}
+
+static void test_decode_drop_marks(void **state)
+{
+    ms_replay *r = build_state(), *d = NULL;
+    unsigned char *a;
+    size_t la;
+
+    (void)state;
+    encode(r, &a, &la);
+    /* 16 tombstones + 3 spilled sessions into room for 4: drops happen
+     * at load and mark key 7 with the load time. */
+    ms_clock_set_fake(5000000);
+    assert_int_equal(ms_replay_decode(&d, a, la, 128, 1), OK);
+    ms_clock_set_fake(0);
+    assert_int_equal(acc_ts(r, 7, 777, 0, 4000000, 4000000), OK);
+    assert_int_equal(acc_ts(d, 7, 777, 0, 4000000, 4000000),
+                     MQTTSEAL_E_SESSION_LOST);
+    assert_int_equal(acc_ts(d, 7, 777, 0, 5000000, 5000000),
+                     MQTTSEAL_E_SESSION_LOST);
+    assert_int_equal(acc_ts(d, 7, 777, 0, 5000001, 5000001), OK);
+    free(a);
+    ms_replay_free(d);
+    ms_replay_free(r);
+}
+
+static void test_decode_args(void **state)
+{
+    ms_replay *r = build_state(), *d = (ms_replay *)1;
+    unsigned char *a;
+    size_t la;
+
+    (void)state;
+    encode(r, &a, &la);
+    assert_int_equal(ms_replay_decode(&d, a, la, 100, 4), MQTTSEAL_E_INVALID);
+    assert_null(d);
+    assert_int_equal(ms_replay_decode(&d, a, la, 128, 0), MQTTSEAL_E_INVALID);
+    assert_int_equal(ms_replay_decode(&d, NULL, 0, 128, 4),
+                     MQTTSEAL_E_STATE_CORRUPT);
+    assert_int_equal(ms_replay_decode(NULL, a, la, 128, 4), MQTTSEAL_E_INVALID);
+    free(a);
+    ms_replay_free(r);
+}
+
+/* ---- files ---------------------------------------------------------- */
+
+static size_t dir_entries(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    size_t n = 0;
+
+    assert_non_null(d);
+    while ((e = readdir(d)) != NULL) {
+        n += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
+    }
+    closedir(d);
+    return n;
+}
+
+static void test_save_load(void **state)
+{
+    char dir[] = "/tmp/mqttseal-replay-XXXXXX", path[64], bad[80];
+    ms_replay *r = build_state(), *d = NULL;
+    struct stat st;
+    FILE *f;
+    int c;
+
+    (void)state;
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/state", dir);
+    assert_int_equal(ms_replay_save(r, path), OK);
+    assert_int_equal(ms_replay_save(r, path), OK); /* replaces */
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    assert_int_equal(dir_entries(dir), 1);
+    assert_int_equal(ms_replay_load(&d, path, 128, 4), OK);
+    all_refused(d);
+    ms_replay_free(d);
+
+    snprintf(bad, sizeof bad, "%s/missing", dir);
+    assert_int_equal(ms_replay_load(&d, bad, 128, 4), MQTTSEAL_E_IO);
+    assert_null(d);
+    snprintf(bad, sizeof bad, "%s/nodir/state", dir);
+    assert_int_equal(ms_replay_save(r, bad), MQTTSEAL_E_IO);
+    assert_int_equal(ms_replay_load(&d, dir, 128, 4), MQTTSEAL_E_IO);
+
+    /* Flip one byte in the middle of the saved file. */
+    f = fopen(path, "r+b");
+    assert_non_null(f);
+    assert_int_equal(fseek(f, 100, SEEK_SET), 0);
+    c = fgetc(f);
+    assert_true(c >= 0);
+    assert_int_equal(fseek(f, 100, SEEK_SET), 0);
+    assert_int_equal(fputc(c ^ 0xff, f), c ^ 0xff);
+    assert_int_equal(fclose(f), 0);
+    assert_int_equal(ms_replay_load(&d, path, 128, 4),
+                     MQTTSEAL_E_STATE_CORRUPT);
+    assert_null(d);
+    assert_int_equal(dir_entries(dir), 1); /* no temp files left */
+
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(rmdir(dir), 0);
+    ms_replay_free(r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_new_invalid),
+        cmocka_unit_test(test_session_bytes),
+        cmocka_unit_test(test_in_order_stream),
+        cmocka_unit_test(test_out_of_order),
+        cmocka_unit_test(test_window_edge),
+        cmocka_unit_test(test_huge_jump),
+        cmocka_unit_test(test_extreme_seqs),
+        cmocka_unit_test(test_sessions_independent),
+        cmocka_unit_test(test_lru_many),
+        cmocka_unit_test(test_eviction_and_marks),
+        cmocka_unit_test(test_revive_keeps_old_refused),
+        cmocka_unit_test(test_mark_never_lowered),
+        cmocka_unit_test(test_roundtrip),
+        cmocka_unit_test(test_corrupt_sweeps),
+        cmocka_unit_test(test_corrupt_structure),
+        cmocka_unit_test(test_corrupt_window),
+        cmocka_unit_test(test_decode_ring_without_highest),
+        cmocka_unit_test(test_decode_smaller),
+        cmocka_unit_test(test_decode_drop_marks),
+        cmocka_unit_test(test_decode_args),
+        cmocka_unit_test(test_save_load),
+    };
+
+    if (sodium_init() < 0) {
+        return 1;
+    }
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
