@@ -63,6 +63,7 @@ int mqttseal_ctx_new(mqttseal_ctx **out, const mqttseal_keyring *kr)
         return rc;
     }
     load_primary(ctx);
+    ctx->replay_on = 1;
     *out = ctx;
     return MQTTSEAL_OK;
 }
@@ -139,29 +140,47 @@ int mqttseal_ctx_set_cache_size(mqttseal_ctx *ctx, size_t entries)
     return MQTTSEAL_OK;
 }
 
+/* The current state in a new geometry: sessions that no longer fit
+ * become tombstones, so the result is never more permissive. */
+static int regeometry(ms_replay **out, const ms_replay *old, unsigned window,
+                      size_t max_sessions)
+{
+    unsigned char *buf = NULL;
+    size_t len = 0;
+    int rc = ms_replay_encode(old, &buf, &len);
+
+    if (rc == MQTTSEAL_OK) {
+        rc = ms_replay_decode(out, buf, len, window, max_sessions);
+    }
+    free(buf);
+    return rc;
+}
+
 int mqttseal_ctx_set_replay(mqttseal_ctx *ctx, int enabled, unsigned window,
                             size_t max_sessions)
 {
-    ms_replay *r = NULL, *old;
-    int rc;
+    ms_replay *r = NULL;
+    int rc = MQTTSEAL_OK;
 
     if (ctx == NULL) {
         return MQTTSEAL_E_INVALID;
     }
-    if (enabled &&
-        (rc = ms_replay_new(&r, window, max_sessions)) != MQTTSEAL_OK) {
-        return rc;
-    }
     pthread_mutex_lock(&ctx->lock);
-    old = ctx->replay;
-    ctx->replay = r;
-    if (enabled) {
+    if (enabled && (window != ctx->replay_window ||
+                    max_sessions != ctx->replay_sessions)) {
+        rc = regeometry(&r, ctx->replay, window, max_sessions);
+    }
+    if (rc == MQTTSEAL_OK && r != NULL) {
+        ms_replay_free(ctx->replay);
+        ctx->replay = r;
         ctx->replay_window = window;
         ctx->replay_sessions = max_sessions;
     }
+    if (rc == MQTTSEAL_OK) {
+        ctx->replay_on = enabled != 0;
+    }
     pthread_mutex_unlock(&ctx->lock);
-    ms_replay_free(old);
-    return MQTTSEAL_OK;
+    return rc;
 }
 
 size_t mqttseal_replay_session_bytes(unsigned window)
@@ -202,7 +221,7 @@ int mqttseal_ctx_save_replay(mqttseal_ctx *ctx, const char *path)
         return MQTTSEAL_E_INVALID;
     }
     pthread_mutex_lock(&ctx->lock);
-    rc = ctx->replay ? ms_replay_save(ctx->replay, path) : MQTTSEAL_E_INVALID;
+    rc = ms_replay_save(ctx->replay, path);
     pthread_mutex_unlock(&ctx->lock);
     return rc;
 }
@@ -216,9 +235,7 @@ int mqttseal_ctx_load_replay(mqttseal_ctx *ctx, const char *path)
         return MQTTSEAL_E_INVALID;
     }
     pthread_mutex_lock(&ctx->lock);
-    rc = ctx->replay == NULL ? MQTTSEAL_E_INVALID
-                             : ms_replay_load(&r, path, ctx->replay_window,
-                                              ctx->replay_sessions);
+    rc = ms_replay_load(&r, path, ctx->replay_window, ctx->replay_sessions);
     old = rc == MQTTSEAL_OK ? ctx->replay : NULL;
     if (rc == MQTTSEAL_OK) {
         ctx->replay = r;

@@ -16,7 +16,8 @@ struct mqttseal_ctx {
     pthread_mutex_t lock;
     mqttseal_keyring *kr;
     ms_keycache *cache;
-    ms_replay *replay; /* NULL when replay protection is off */
+    ms_replay *replay; /* always present; kept while replay_on is 0 */
+    int replay_on;
     unsigned replay_window;
     size_t replay_sessions;
     int has_primary;

@@ -14,7 +14,7 @@ typedef struct ms_replay ms_replay;
 
 /** window: multiple of 64, 64..MQTTSEAL_REPLAY_WINDOW_MAX; sessions >= 1.
  *  Every table is allocated here: accepting never allocates.
- *  @return OK, E_INVALID, E_NOMEM. */
+ *  @return OK, E_INVALID, E_NOMEM, E_CRYPTO. */
 int ms_replay_new(ms_replay **out, unsigned window, size_t max_sessions);
 void ms_replay_free(ms_replay *r);
 
@@ -24,7 +24,8 @@ void ms_replay_free(ms_replay *r);
  * @return OK, E_REPLAY (already accepted), E_TOO_OLD (below the window
  *         or at/below a tombstone's mark), E_SESSION_LOST (unknown
  *         session after state for key_id was dropped, and no timestamp
- *         newer than the drop).
+ *         newer than the drop), E_NOMEM (the low-water mark table could
+ *         not grow; nothing changed), E_INVALID (NULL arguments).
  */
 int ms_replay_accept(ms_replay *r, uint32_t key_id,
                      const unsigned char sid[MQTTSEAL_SESSIONIDBYTES],

@@ -231,11 +231,11 @@ static int check_replay(mqttseal_ctx *ctx, const mqttseal_header *h,
     int rc = MQTTSEAL_OK;
 
     pthread_mutex_lock(&ctx->lock);
-    if (ctx->replay != NULL) {
+    if (ctx->replay_on) {
         /* The replay state uses the time only to date a low-water mark,
          * where a later time is stricter: the cheap upper bound will do. */
-        uint64_t upper = *now_ms ? *now_ms + MS_CLOCK_COARSE_MARGIN_MS
-                                 : ms_clock_upper_ms();
+        uint64_t upper =
+            *now_ms ? *now_ms + MS_CLOCK_COARSE_MARGIN_MS : ms_clock_upper_ms();
 
         rc = ms_replay_accept(ctx->replay, h->key_id, h->session_id, h->seq,
                               h->has_timestamp, h->timestamp_ms, upper);

@@ -362,6 +362,126 @@ static void sizes_agree(void **state)
     }
 }
 
+/* Reconfiguring or pausing replay protection never reopens old replays. */
+static void replay_settings_keep_state(void **state)
+{
+    mqttseal_ctx *tx = ctx_for(1, "#", root1), *rx = ctx_for(1, "#", root1);
+    unsigned char env[200];
+    size_t n = sample_env(tx, env, sizeof env);
+
+    (void)state;
+    assert_int_equal(open_rc(rx, TOPIC, env, n), MQTTSEAL_OK);
+    assert_int_equal(open_rc(rx, TOPIC, env, n), MQTTSEAL_E_REPLAY);
+    assert_int_equal(mqttseal_ctx_set_replay(rx, 0, 64, 1024), MQTTSEAL_OK);
+    assert_int_equal(open_rc(rx, TOPIC, env, n), MQTTSEAL_OK);
+    assert_int_equal(mqttseal_ctx_set_replay(rx, 1, 64, 1024), MQTTSEAL_OK);
+    assert_int_equal(open_rc(rx, TOPIC, env, n), MQTTSEAL_E_REPLAY);
+    assert_int_equal(mqttseal_ctx_set_replay(rx, 1, 1024, 8), MQTTSEAL_OK);
+    assert_int_not_equal(open_rc(rx, TOPIC, env, n), MQTTSEAL_OK);
+    assert_int_equal(mqttseal_ctx_set_replay(rx, 1, 100, 8),
+                     MQTTSEAL_E_INVALID);
+    assert_int_not_equal(open_rc(rx, TOPIC, env, n), MQTTSEAL_OK);
+    n = sample_env(tx, env, sizeof env);
+    assert_int_equal(open_rc(rx, TOPIC, env, n), MQTTSEAL_OK);
+    mqttseal_ctx_free(tx);
+    mqttseal_ctx_free(rx);
+}
+
+static int open_flags(mqttseal_ctx *ctx, const unsigned char *env, size_t n,
+                      unsigned flags)
+{
+    unsigned char out[256];
+    size_t m = 0;
+
+    return mqttseal_open(ctx, out, sizeof out, &m, TOPIC, strlen(TOPIC), env, n,
+                         flags, NULL);
+}
+
+/* Timestamps: authenticated, and checked against a maximum age and skew;
+ * retained deliveries may be exempt from the age check only. */
+static void freshness(void **state)
+{
+    mqttseal_ctx *tx = ctx_for(1, "#", root1), *rx = ctx_for(1, "#", root1);
+    unsigned char plain[200], stamped[200], future[200], env[200];
+    size_t np, ns, nf;
+    mqttseal_header h;
+
+    (void)state;
+    mqttseal_ctx_set_replay(rx, 0, 64, 1);
+    np = sample_env(tx, plain, sizeof plain);
+    mqttseal_ctx_set_timestamps(tx, 1);
+    ms_clock_set_fake(1764000000000ULL);
+    ns = sample_env(tx, stamped, sizeof stamped);
+    assert_int_equal(mqttseal_header_parse(&h, stamped, ns), MQTTSEAL_OK);
+    assert_true(h.has_timestamp && h.timestamp_ms == 1764000000000ULL);
+    ms_clock_set_fake(1764000060000ULL);
+    nf = sample_env(tx, future, sizeof future);
+    ms_clock_set_fake(1764000005000ULL);
+    /* No maximum age: all open. */
+    assert_int_equal(open_flags(rx, plain, np, 0), MQTTSEAL_OK);
+    assert_int_equal(open_flags(rx, stamped, ns, 0), MQTTSEAL_OK);
+    assert_int_equal(mqttseal_ctx_set_freshness(rx, 2000, 1000, 1),
+                     MQTTSEAL_OK);
+    assert_int_equal(open_flags(rx, plain, np, 0), MQTTSEAL_E_NO_TIMESTAMP);
+    assert_int_equal(open_flags(rx, stamped, ns, 0), MQTTSEAL_E_STALE);
+    assert_int_equal(open_flags(rx, stamped, ns, MQTTSEAL_OPEN_RETAINED),
+                     MQTTSEAL_OK);
+    assert_int_equal(open_flags(rx, future, nf, MQTTSEAL_OPEN_RETAINED),
+                     MQTTSEAL_E_FUTURE);
+    ms_clock_set_fake(1764000001500ULL);
+    assert_int_equal(open_flags(rx, stamped, ns, 0), MQTTSEAL_OK);
+    /* The timestamp is authenticated: editing it breaks the tag. */
+    memcpy(env, stamped, ns);
+    env[h.header_len - 3] ^= 1;
+    assert_int_equal(open_flags(rx, env, ns, 0), MQTTSEAL_E_AUTH);
+    assert_int_equal(mqttseal_ctx_set_freshness(rx, 2000, 1000, 0),
+                     MQTTSEAL_OK);
+    ms_clock_set_fake(1764000005000ULL);
+    assert_int_equal(open_flags(rx, stamped, ns, MQTTSEAL_OPEN_RETAINED),
+                     MQTTSEAL_E_STALE);
+    ms_clock_set_fake(0);
+    mqttseal_ctx_free(tx);
+    mqttseal_ctx_free(rx);
+}
+
+/* Rotation at run time: the subscriber holds both ids, the publisher
+ * moves to the new one mid-stream, nothing is lost; after the old id
+ * expires its messages get their own error. */
+static void rotation(void **state)
+{
+    unsigned char root2[32], env_old[200], env_new[200];
+    mqttseal_keyring *both = ring(1, "#", root1, 0);
+    mqttseal_ctx *tx = ctx_for(1, "#", root1), *rx = NULL, *old_tx;
+    mqttseal_header h;
+    size_t no, nn;
+
+    (void)state;
+    memset(root2, 0x22, sizeof root2);
+    assert_int_equal(mqttseal_keyring_add(both, 2, "#", root2, 0), MQTTSEAL_OK);
+    assert_int_equal(mqttseal_ctx_new(&rx, both), MQTTSEAL_OK);
+    no = sample_env(tx, env_old, sizeof env_old);
+    assert_int_equal(mqttseal_keyring_set_primary(both, 2), MQTTSEAL_OK);
+    assert_int_equal(mqttseal_ctx_set_keyring(tx, both), MQTTSEAL_OK);
+    nn = sample_env(tx, env_new, sizeof env_new);
+    assert_int_equal(mqttseal_header_parse(&h, env_new, nn), MQTTSEAL_OK);
+    assert_int_equal(h.key_id, 2);
+    assert_int_equal(open_rc(rx, TOPIC, env_new, nn), MQTTSEAL_OK);
+    assert_int_equal(open_rc(rx, TOPIC, env_old, no), MQTTSEAL_OK);
+    /* A device that has not rotated yet still seals under id 1. */
+    old_tx = ctx_for(1, "#", root1);
+    no = sample_env(old_tx, env_old, sizeof env_old);
+    mqttseal_ctx_free(old_tx);
+    assert_int_equal(mqttseal_keyring_set_expiry(both, 1, 1900000000),
+                     MQTTSEAL_OK);
+    assert_int_equal(mqttseal_ctx_set_keyring(rx, both), MQTTSEAL_OK);
+    ms_clock_set_fake(1900000000000ULL);
+    assert_int_equal(open_rc(rx, TOPIC, env_old, no), MQTTSEAL_E_KEY_EXPIRED);
+    ms_clock_set_fake(0);
+    mqttseal_keyring_free(both);
+    mqttseal_ctx_free(tx);
+    mqttseal_ctx_free(rx);
+}
+
 /* ---- threads: sequence numbers never repeat ---- */
 
 #define THREADS 4
@@ -436,6 +556,9 @@ int main(void)
         cmocka_unit_test(expired_key),
         cmocka_unit_test(grant_semantics),
         cmocka_unit_test(sizes_agree),
+        cmocka_unit_test(replay_settings_keep_state),
+        cmocka_unit_test(freshness),
+        cmocka_unit_test(rotation),
         cmocka_unit_test(threads_never_repeat_seq),
     };
 

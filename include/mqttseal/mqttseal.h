@@ -322,7 +322,10 @@ MQTTSEAL_EXPORT int mqttseal_ctx_set_cache_size(mqttseal_ctx *ctx,
  * defaults (64 bits, 1024 sessions) cost about 250 KiB per context, so
  * small devices should lower max_sessions (or turn replay protection off
  * on contexts that only seal). Tables are allocated here, never per
- * message. Changing window or max_sessions resets the replay state.
+ * message. Changing window or max_sessions carries the state over
+ * (sessions that no longer fit become tombstones: never more permissive);
+ * turning protection off keeps the state, and turning it on resumes it
+ * (messages accepted while it was off were not recorded).
  * @return OK, E_INVALID, E_NOMEM.
  */
 MQTTSEAL_EXPORT int mqttseal_ctx_set_replay(mqttseal_ctx *ctx, int enabled,
