@@ -482,6 +482,50 @@ static void rotation(void **state)
     mqttseal_ctx_free(rx);
 }
 
+/* A stream of 1000 messages; the publisher switches its primary to id 2
+ * at message 500 while the subscriber holds both: every message opens,
+ * in order, once. */
+static void rotation_mid_stream(void **state)
+{
+    unsigned char root2[32], msg[8], env[100], out[8];
+    mqttseal_keyring *both = ring(1, "#", root1, 0);
+    mqttseal_ctx *tx = NULL, *rx = NULL;
+    unsigned opened = 0, by_id[3] = {0, 0, 0};
+
+    (void)state;
+    memset(root2, 0x22, sizeof root2);
+    assert_int_equal(mqttseal_keyring_add(both, 2, "#", root2, 0), MQTTSEAL_OK);
+    assert_int_equal(mqttseal_ctx_new(&tx, both), MQTTSEAL_OK);
+    assert_int_equal(mqttseal_ctx_new(&rx, both), MQTTSEAL_OK);
+    for (unsigned i = 0; i < 1000; i++) {
+        mqttseal_header h;
+        size_t n = 0, m = 0;
+
+        if (i == 500) {
+            assert_int_equal(mqttseal_keyring_set_primary(both, 2),
+                             MQTTSEAL_OK);
+            assert_int_equal(mqttseal_ctx_set_keyring(tx, both), MQTTSEAL_OK);
+        }
+        memcpy(msg, &i, sizeof i);
+        memset(msg + sizeof i, 0x5a, sizeof msg - sizeof i);
+        assert_int_equal(mqttseal_seal(tx, env, sizeof env, &n, TOPIC,
+                                       strlen(TOPIC), msg, sizeof msg),
+                         MQTTSEAL_OK);
+        assert_int_equal(mqttseal_open(rx, out, sizeof out, &m, TOPIC,
+                                       strlen(TOPIC), env, n, 0, &h),
+                         MQTTSEAL_OK);
+        assert_memory_equal(out, msg, sizeof msg);
+        by_id[h.key_id]++;
+        opened++;
+    }
+    assert_int_equal(opened, 1000);
+    assert_int_equal(by_id[1], 500);
+    assert_int_equal(by_id[2], 500);
+    mqttseal_keyring_free(both);
+    mqttseal_ctx_free(tx);
+    mqttseal_ctx_free(rx);
+}
+
 /* ---- threads: sequence numbers never repeat ---- */
 
 #define THREADS 4
@@ -559,6 +603,7 @@ int main(void)
         cmocka_unit_test(replay_settings_keep_state),
         cmocka_unit_test(freshness),
         cmocka_unit_test(rotation),
+        cmocka_unit_test(rotation_mid_stream),
         cmocka_unit_test(threads_never_repeat_seq),
     };
 
