@@ -142,10 +142,16 @@ static int write_excl(const char *path, const char *text, size_t len)
 
     if (fd < 0)
         return -1;
-    if (write_fd(fd, text, len) == 0 && fsync(fd) == 0 && close(fd) == 0)
-        return 0;
-    err = errno;
-    close(fd);
+    if (write_fd(fd, text, len) == 0 && fsync(fd) == 0) {
+        /* close() releases fd even when it fails: never close it twice
+         * (another thread may already own that number again). */
+        if (close(fd) == 0)
+            return 0;
+        err = errno;
+    } else {
+        err = errno;
+        close(fd);
+    }
     unlink(path);
     errno = err;
     return -1;
