@@ -160,7 +160,6 @@ static ms_mark *mark_find(const ms_replay *r, uint32_t key_id)
 int ms_replay_put_mark(ms_replay *r, uint32_t key_id, uint64_t ms)
 {
     ms_mark *m = mark_find(r, key_id);
-    size_t cap;
 
     if (m != NULL) {
         /* Never lower: a clock stepping back must not readmit. */
@@ -168,7 +167,7 @@ int ms_replay_put_mark(ms_replay *r, uint32_t key_id, uint64_t ms)
         return MQTTSEAL_OK;
     }
     if (r->n_marks == r->cap_marks) {
-        cap = r->cap_marks ? 2U * r->cap_marks : 4U;
+        size_t cap = r->cap_marks ? 2U * r->cap_marks : 4U;
         if (cap > SIZE_MAX / sizeof *m) {
             return MQTTSEAL_E_NOMEM;
         }
@@ -220,10 +219,8 @@ static void ring_slide(const ms_replay *r, uint64_t *ring, uint64_t old_hi,
 static void ring_set_range(const ms_replay *r, uint64_t *ring, uint64_t lo,
                            uint64_t hi)
 {
-    uint64_t end;
-
     for (;;) {
-        end = (lo | 63U) < hi ? (lo | 63U) : hi;
+        uint64_t end = (lo | 63U) < hi ? (lo | 63U) : hi;
         ring[(lo >> 6) % r->words] |= (~(uint64_t)0 >> (63U - (end & 63U))) &
                                       (~(uint64_t)0 << (lo & 63U));
         if (end == hi) {
@@ -295,13 +292,12 @@ static void sess_demote(ms_replay *r, uint32_t s)
  * could not grow) nothing has changed. */
 static int make_room(ms_replay *r, uint64_t now_ms)
 {
-    int rc;
-
     if (r->free_sess != MS_NONE) {
         return MQTTSEAL_OK;
     }
     if (r->free_tomb == MS_NONE) {
-        if ((rc = tomb_drop(r, now_ms)) != MQTTSEAL_OK) {
+        int rc = tomb_drop(r, now_ms);
+        if (rc != MQTTSEAL_OK) {
             return rc;
         }
     }
@@ -395,13 +391,13 @@ int ms_replay_put_tomb(ms_replay *r, uint32_t key_id,
                        uint64_t highest, uint64_t now_ms)
 {
     uint32_t b = bucket_of(r, key_id, sid), t;
-    int rc;
 
     if (find(r, b, key_id, sid) != MS_NONE) {
         return MQTTSEAL_E_STATE_CORRUPT;
     }
     if (r->free_tomb == MS_NONE) {
-        if ((rc = tomb_drop(r, now_ms)) != MQTTSEAL_OK) {
+        int rc = tomb_drop(r, now_ms);
+        if (rc != MQTTSEAL_OK) {
             return rc;
         }
     }

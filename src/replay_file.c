@@ -92,13 +92,12 @@ static uint32_t list_len(const ms_replay *r, const ms_list *l)
 
 static unsigned char *put_body(const ms_replay *r, unsigned char *p)
 {
-    const uint64_t *ring;
     uint32_t i, w;
     size_t m;
 
     for (i = r->sess.head; i != MS_NONE; i = r->ent[i].next) {
+        const uint64_t *ring = r->ring + (size_t)i * r->words;
         p = put_entry(p, &r->ent[i]);
-        ring = r->ring + (size_t)i * r->words;
         for (w = 0; w < r->words; w++, p += 8) {
             put64(p, ring[w]);
         }
@@ -316,10 +315,8 @@ int ms_replay_decode(ms_replay **out, const unsigned char *buf, size_t len,
 
 static int write_all(int fd, const unsigned char *buf, size_t len)
 {
-    ssize_t n;
-
     while (len > 0) {
-        n = write(fd, buf, len);
+        ssize_t n = write(fd, buf, len);
         if (n < 0 && errno == EINTR) {
             continue;
         }
