@@ -13,10 +13,17 @@
  *
  * Input: byte 0: window = 64 * (1 + (b & 63)); byte 1: sessions =
  * 1 + (b & 15), bit 7 = fix the checksum; then the file.
+ *
+ * With bit 7 of byte 0 set, the rest is instead a sequence of accepts
+ * (see sequence()), checked for the safety property itself: no
+ * (key id, session, seq) is ever accepted twice, across evictions to
+ * tombstones, dropped tombstones and saves and reloads into other
+ * geometries.
  */
 #include <sodium.h>
 #include <string.h>
 
+#include "clock.h"
 #include "fuzz.h"
 #include "mqttseal/mqttseal.h"
 #include "replay.h"
@@ -129,6 +136,71 @@ static void check_reencode(const ms_replay *r, unsigned window, size_t sessions)
     free(e2);
 }
 
+/* Accepted (key id 1..2, sender 0..7, seq 0..65535): 128 KiB. */
+static uint8_t accepted[2][8][65536 / 8];
+
+static void reload(ms_replay **r, unsigned window, size_t sessions)
+{
+    unsigned char *buf = NULL;
+    size_t len = 0;
+    ms_replay *r2 = NULL;
+
+    FUZZ_ASSERT(ms_replay_encode(*r, &buf, &len) == MQTTSEAL_OK);
+    FUZZ_ASSERT(ms_replay_decode(&r2, buf, len, window, sessions) ==
+                MQTTSEAL_OK);
+    ms_replay_free(*r);
+    *r = r2;
+    free(buf);
+}
+
+/*
+ * Ops of 4 bytes: b0 bits 0-2 sender, bit 3 key id (1 or 2), bit 4 the
+ * message has a timestamp, bit 5 save and reload first, bit 6 reload
+ * into a 64-bit window and one session instead; b1..b2 seq (LE); b3 the
+ * clock advances b3 ms and the timestamp is (b3 >> 4) * 16 ms old.
+ * Timestamps are never ahead of the clock: a sender ahead of the
+ * receiver is a different (known) story.
+ */
+static void sequence(unsigned window, size_t sessions, const uint8_t *p,
+                     size_t n)
+{
+    uint64_t now = NOW_MS;
+    ms_replay *r = NULL;
+
+    memset(accepted, 0, sizeof accepted);
+    FUZZ_ASSERT(ms_replay_new(&r, window, sessions) == MQTTSEAL_OK);
+    for (; n >= 4; p += 4, n -= 4) {
+        unsigned sender = p[0] & 7U, key = (p[0] >> 3) & 1U;
+        unsigned seq = (unsigned)p[1] | (unsigned)p[2] << 8;
+        uint8_t *bit = &accepted[key][sender][seq / 8];
+        unsigned char sid[MQTTSEAL_SESSIONIDBYTES];
+        int rc;
+
+        now += p[3];
+        ms_clock_set_fake(now); /* decode marks what it drops with it */
+        if (p[0] & 0x40U) {
+            window = 64;
+            sessions = 1;
+            reload(&r, window, sessions);
+        } else if (p[0] & 0x20U) {
+            reload(&r, window, sessions);
+        }
+        memset(sid, (int)(0xa0U + sender), sizeof sid);
+        rc = ms_replay_accept(r, key + 1U, sid, seq, (p[0] >> 4) & 1U,
+                              now - (uint64_t)(p[3] >> 4) * 16U, now);
+        FUZZ_ASSERT(rc == MQTTSEAL_OK || refused(rc));
+        if (rc == MQTTSEAL_OK) {
+            if (*bit & (1U << (seq % 8))) {
+                fprintf(stderr, "key %u sender %u seq %u accepted twice\n",
+                        key + 1U, sender, seq);
+                abort();
+            }
+            *bit |= (uint8_t)(1U << (seq % 8));
+        }
+    }
+    ms_replay_free(r);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     unsigned window;
@@ -145,6 +217,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     window = 64U * (1U + (data[0] & 63U));
     sessions = 1U + (data[1] & 15U);
+    if (data[0] & 0x80U) {
+        sequence(window, sessions, data + 2, size - 2);
+        return 0;
+    }
     len = size - 2;
     file = malloc(len ? len : 1);
     FUZZ_ASSERT(file != NULL);

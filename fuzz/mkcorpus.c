@@ -274,6 +274,32 @@ static void replay_seeds(void)
     }
 }
 
+/* Sequence mode: many senders under two key ids through one or two
+ * session slots, so sessions are evicted, tombstones dropped, marks set;
+ * with reloads along the way. */
+static void replay_sequence_seeds(void)
+{
+    unsigned char in[2 + 4 * 96];
+    size_t n = 2;
+
+    in[0] = 0x80; /* sequence mode, 64-bit window */
+    in[1] = 1;    /* two sessions */
+    for (unsigned i = 0; i < 96; i++) {
+        unsigned sender = i % 8, seq = (i * 7) % 130;
+        in[n++] =
+            (unsigned char)(sender | (i % 3 == 0 ? 0x08U : 0U) |
+                            (i % 2 ? 0x10U : 0U) | (i % 17 == 0 ? 0x20U : 0U) |
+                            (i == 60 ? 0x40U : 0U));
+        in[n++] = (unsigned char)seq;
+        in[n++] = (unsigned char)(seq >> 8);
+        in[n++] = (unsigned char)(i % 5 == 0 ? 0xf0U : 3U);
+    }
+    put("replay_state", "sequence", in, n);
+    in[0] = 0x81; /* 128-bit window */
+    in[1] = 0;    /* one session */
+    put("replay_state", "sequence-one-session", in, n);
+}
+
 static void filter_seed(const char *name, const char *filter, const char *topic)
 {
     unsigned char in[300];
@@ -376,6 +402,7 @@ int main(int argc, char **argv)
     header_seeds();
     keyring_seeds();
     replay_seeds();
+    replay_sequence_seeds();
     filter_seeds();
     if (argc == 3) {
         vector_seeds(argv[2], "envelopes.txt");
