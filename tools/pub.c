@@ -46,7 +46,11 @@ struct pub {
     unsigned char *buf; /* the message of -f and -s */
     size_t len;
     atomic_int lost;
+    atomic_ulong acked; /* QoS 1/2 messages the broker acknowledged */
 };
+
+/* Paho allows this many QoS 1/2 messages in flight (mqtt_opts.c). */
+#define PUB_INFLIGHT 20
 
 static int parse_source(struct pub *p, int c, const char *arg)
 {
@@ -155,6 +159,12 @@ static int publish(struct pub *p, const void *buf, size_t len)
                         "the message is larger than the %u bytes "
                         "one sealed MQTT message can carry",
                         (unsigned)MQTTSEAL_PLAINTEXT_MAX);
+    /* Stay below Paho's in-flight limit: at the limit, Paho's publish
+     * sleeps 100 ms at a time; here we wait 1 ms for an acknowledgement. */
+    for (int i = 0; p->o.qos > 0 && i < 30000 && !atomic_load(&p->lost) &&
+                    p->count - atomic_load(&p->acked) >= PUB_INFLIGHT - 1;
+         i++)
+        mqtt_sleep_ms(1);
     for (int tries = 0;; tries++) {
         if (p->o.version == MQTTVERSION_5) {
             MQTTResponse r = mqttseal_MQTTClient_publish5(
@@ -257,6 +267,13 @@ static void on_lost(void *context, char *cause)
     atomic_store(&p->lost, 1);
 }
 
+static void on_delivered(void *context, MQTTClient_deliveryToken token)
+{
+    struct pub *p = context;
+    (void)token;
+    atomic_fetch_add(&p->acked, 1);
+}
+
 /* pub subscribes to nothing; Paho's asynchronous mode needs a callback. */
 static int on_message(void *context, char *topic, int topic_len,
                       MQTTClient_message *m)
@@ -280,7 +297,7 @@ static int run(struct pub *p)
     /* Callbacks make the client asynchronous: acks need no polling. */
     if (rc == CLI_OK && mqttseal_MQTTClient_setCallbacks(
                             p->conn.hooks, p->conn.client, p, on_lost,
-                            on_message, NULL) != MQTTCLIENT_SUCCESS)
+                            on_message, on_delivered) != MQTTCLIENT_SUCCESS)
         rc = cli_fail(CLI_FILE, "pub: cannot set up the client");
     if (rc == CLI_OK)
         rc = mqtt_conn_connect(&p->conn, &p->o);
@@ -309,6 +326,7 @@ int cmd_pub(int argc, char **argv)
         return cli_fail(CLI_FILE, "out of memory");
     mqtt_opts_init(&p->o, "pub");
     atomic_init(&p->lost, 0);
+    atomic_init(&p->acked, 0);
     rc = parse(argc, argv, p);
     if (rc == CLI_OK)
         rc = run(p);

@@ -202,13 +202,21 @@ static int subscribe(struct sub *s)
     if (s->o.version == MQTTVERSION_5) {
         MQTTResponse r = MQTTClient_subscribeMany5(s->conn.client, s->n_topics,
                                                    s->topics, qos, NULL, NULL);
-        rc = r.reasonCode;
+        /* A reason code below 0x80 is the QoS granted (for the first
+         * filter, or the only one); the rest come in reasonCodes. */
+        rc = r.reasonCode >= 0 && r.reasonCode < 0x80 ? MQTTCLIENT_SUCCESS
+                                                      : r.reasonCode;
+        qos[0] = r.reasonCode;
         for (int i = 0; i < r.reasonCodeCount && r.reasonCodes; i++)
             qos[i] = r.reasonCodes[i];
         MQTTResponse_free(r);
     } else {
         rc = MQTTClient_subscribeMany(s->conn.client, s->n_topics, s->topics,
                                       qos);
+    }
+    if (rc >= 0x80) { /* the first (or only) filter was refused */
+        qos[0] = rc;
+        rc = MQTTCLIENT_SUCCESS;
     }
     for (int i = 0; i < s->n_topics && rc == MQTTCLIENT_SUCCESS; i++) {
         if (qos[i] >= 0x80)

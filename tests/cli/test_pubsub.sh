@@ -106,8 +106,20 @@ expect 3 "pub: cannot connect to 127.0.0.1:$free: .*check -h and -p" -- \
 expect 3 "sub: cannot connect to 127.0.0.1:$free" -- \
     "$M" sub -h 127.0.0.1 -p "$free" --keyring a.keyring -t "$P/x"
 
-# 8. SIGTERM ends sub with status 0.
-start_sub s8.out s8.err "${B[@]}" --keyring a.keyring -t "$P/#"
+# 8. Many QoS 1 and 2 messages, in order, quickly (Paho's default allows
+#    one in flight at about 10 messages/s; 500 would take a minute).
+for q in 1 2; do
+    start_sub s8.out s8.err "${B[@]}" -V 5 --keyring a.keyring \
+        -t "$P/site/a/many" -q "$q" -C 500 -W 20
+    seq 500 | "$M" pub "${B[@]}" -V "$([ "$q" = 1 ] && echo 311 || echo 5)" \
+        --keyring a.keyring -t "$P/site/a/many" -l -q "$q"
+    wait_sub
+    [ "$SUB_RC" = 0 ] || fail "QoS $q: sub exited $SUB_RC: $(tail -1 s8.err)"
+    seq 500 | cmp -s - s8.out || fail "QoS $q: messages lost or reordered"
+done
+
+# 9. SIGTERM ends sub with status 0.
+start_sub s9.out s9.err "${B[@]}" --keyring a.keyring -t "$P/#"
 kill -TERM "$SUB_PID"
 wait_sub
 [ "$SUB_RC" = 0 ] || fail "sub exited $SUB_RC on SIGTERM"
