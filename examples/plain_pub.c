@@ -22,6 +22,9 @@ static MQTTClient connect_client(const ex_opts *o)
     MQTTClient c;
     char id[64];
 
+    /* Paho's default lets one QoS 1/2 message fly and then polls every
+     * 100 ms: allow a window of them, as mosquitto_pub does. */
+    conn.maxInflightMessages = conn5.maxInflightMessages = 2 * WINDOW;
     cre.MQTTVersion = o->version;
     ex_check(MQTTClient_createWithOptions(
                  &c, o->broker, ex_client_id(o, id, sizeof id),
