@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# docs/CLI.md, "Running a sealed deployment from the shell", run literally:
+# README.md, "Running a sealed deployment from the shell", run literally:
 # every '$ ' command of that section, in order, with port 1883 replaced by
 # a free loopback port. The test fails if the section has a command this
 # script does not run (or runs one it does not have), and checks the
@@ -7,7 +7,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-doc=$MQTTSEAL_SRC/docs/CLI.md
+doc=$MQTTSEAL_SRC/README.md
 awk '/^## Running a sealed deployment from the shell$/ {on = 1; next}
      /^## / {on = 0}
      on && /^\$ / {sub(/^\$ /, ""); print}' "$doc" > doc.cmds
@@ -140,5 +140,5 @@ printf x | "$MQTTSEAL" seal --keyring sensor-b.keyring --topic site/b/x |
 
 # The section and this script ran the same commands, in the same order.
 printf '%s\n' "${ran[@]}" | diff -u doc.cmds - ||
-    fail "docs/CLI.md and this test disagree (see the diff above)"
+    fail "README.md and this test disagree (see the diff above)"
 echo ok
