@@ -154,12 +154,14 @@ static void reload(ms_replay **r, unsigned window, size_t sessions)
 }
 
 /*
- * Ops of 4 bytes: b0 bits 0-2 sender, bit 3 key id (1 or 2), bit 4 the
- * message has a timestamp, bit 5 save and reload first, bit 6 reload
- * into a 64-bit window and one session instead; b1..b2 seq (LE); b3 the
- * clock advances b3 ms and the timestamp is (b3 >> 4) * 16 ms old.
- * Timestamps are never ahead of the clock: a sender ahead of the
- * receiver is a different (known) story.
+ * Ops of 4 bytes: b0 bits 0-2 sender, bit 3 key id (1 or 2), bit 5 save
+ * and reload first, bit 6 reload into a 64-bit window and one session
+ * instead; b1..b2 seq (LE); b3 the clock advances b3 ms. A message's
+ * timestamp is part of what it authenticates, so a copy always carries
+ * the original's: senders 4..7 stamp seq s with NOW_MS + 4 s, senders
+ * 0..3 send none. A message is only sent once its timestamp has passed
+ * on the receiver's clock (a sender ahead of the receiver is a known
+ * gap, see the report), otherwise the op is skipped.
  */
 static void sequence(unsigned window, size_t sessions, const uint8_t *p,
                      size_t n)
@@ -174,6 +176,8 @@ static void sequence(unsigned window, size_t sessions, const uint8_t *p,
         unsigned seq = (unsigned)p[1] | (unsigned)p[2] << 8;
         uint8_t *bit = &accepted[key][sender][seq / 8];
         unsigned char sid[MQTTSEAL_SESSIONIDBYTES];
+        int has_ts = sender >= 4;
+        uint64_t ts = NOW_MS + 4U * (uint64_t)seq;
         int rc;
 
         now += p[3];
@@ -185,9 +189,12 @@ static void sequence(unsigned window, size_t sessions, const uint8_t *p,
         } else if (p[0] & 0x20U) {
             reload(&r, window, sessions);
         }
+        if (has_ts && ts > now) {
+            continue;
+        }
         memset(sid, (int)(0xa0U + sender), sizeof sid);
-        rc = ms_replay_accept(r, key + 1U, sid, seq, (p[0] >> 4) & 1U,
-                              now - (uint64_t)(p[3] >> 4) * 16U, now);
+        rc = ms_replay_accept(r, key + 1U, sid, seq, has_ts, has_ts ? ts : 0,
+                              now);
         FUZZ_ASSERT(rc == MQTTSEAL_OK || refused(rc));
         if (rc == MQTTSEAL_OK) {
             if (*bit & (1U << (seq % 8))) {
