@@ -71,9 +71,9 @@ static void reset_replay(int on)
 static void configure(unsigned opt)
 {
     reset_replay((opt & OPT_REPLAY) != 0);
-    FUZZ_ASSERT(mqttseal_ctx_set_freshness(
-                    ctx, (opt & OPT_FRESH) ? MAX_AGE_MS : 0, SKEW_MS, 1) ==
-                MQTTSEAL_OK);
+    FUZZ_ASSERT(mqttseal_ctx_set_freshness(ctx,
+                                           (opt & OPT_FRESH) ? MAX_AGE_MS : 0,
+                                           SKEW_MS, 1) == MQTTSEAL_OK);
 }
 
 static int known_code(int rc)
