@@ -190,11 +190,7 @@ static int will_child(char **argv)
     size_t len;
     int rc;
 
-    /* mqttseal_init() first: without it mqttseal_paho_load aborts inside
-     * sodium_malloc (the keyring file reader allocates guarded memory
-     * before anything initialises libsodium). */
-    if (mqttseal_init() != MQTTSEAL_OK)
-        return 2;
+    /* As a ported app: no mqttseal_init(), the load initialises. */
     h = mqttseal_paho_load(argv[2], &diag);
     if (h == NULL) {
         printf("keyring: line %u: %s\n", diag.line, diag.message);
