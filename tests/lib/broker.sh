@@ -3,7 +3,9 @@
 #   broker_start DIR     sets BROKER_PORT and BROKER_PID (config, log and
 #                        persistence live in DIR)
 #   broker_stop          stops the broker started above, by its pid
-# Only the loopback address is ever used.
+# Only the loopback address is ever used. No persistence: run as root,
+# mosquitto drops to its own user and could not write it here anyway;
+# tests that restart a broker start their own with persistence.
 
 broker_free_port() {
     /usr/bin/python3 -c 'import socket
@@ -20,8 +22,6 @@ broker_start() {
     cat > "$dir/mosquitto.conf" <<CONF
 listener $BROKER_PORT 127.0.0.1
 allow_anonymous true
-persistence true
-persistence_location $dir/
 max_queued_messages 100000
 max_inflight_messages 0
 CONF
