@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "atomicfile.h"
 #include "clock.h"
 
 #define MAGIC "MQSRPL01"
@@ -313,79 +314,6 @@ int ms_replay_decode(ms_replay **out, const unsigned char *buf, size_t len,
 
 /* ---- files --------------------------------------------------------- */
 
-static int write_all(int fd, const unsigned char *buf, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = write(fd, buf, len);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n <= 0) {
-            return -1;
-        }
-        buf += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
-/* Make the rename itself durable. */
-static int sync_dir(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    size_t n = slash == NULL ? 1U : slash == path ? 1U : (size_t)(slash - path);
-    char *dir = malloc(n + 1U);
-    int fd, ok;
-
-    if (dir == NULL) {
-        return MQTTSEAL_E_NOMEM;
-    }
-    memcpy(dir, slash == NULL ? "." : path, n);
-    dir[n] = '\0';
-    fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    free(dir);
-    if (fd < 0) {
-        return MQTTSEAL_E_IO;
-    }
-    /* Some file systems cannot sync a directory (EINVAL); the rename has
-     * happened and there is nothing more to do there. */
-    ok = fsync(fd) == 0 || errno == EINVAL;
-    close(fd);
-    return ok ? MQTTSEAL_OK : MQTTSEAL_E_IO;
-}
-
-/* Temp file in the target's directory, so rename cannot cross devices. */
-static int write_atomic(const char *path, const unsigned char *buf, size_t len)
-{
-    static const char suffix[] = ".tmp.XXXXXX";
-    size_t n = strlen(path) + sizeof suffix;
-    char *tmp = malloc(n);
-    int fd;
-
-    if (tmp == NULL) {
-        return MQTTSEAL_E_NOMEM;
-    }
-    snprintf(tmp, n, "%s%s", path, suffix);
-    if ((fd = mkstemp(tmp)) < 0) {
-        free(tmp);
-        return MQTTSEAL_E_IO;
-    }
-    if (fchmod(fd, 0600) != 0 || write_all(fd, buf, len) != 0 ||
-        fsync(fd) != 0) {
-        close(fd);
-        goto fail;
-    }
-    if (close(fd) != 0 || rename(tmp, path) != 0) {
-        goto fail;
-    }
-    free(tmp);
-    return sync_dir(path);
-fail:
-    unlink(tmp);
-    free(tmp);
-    return MQTTSEAL_E_IO;
-}
-
 int ms_replay_save(const ms_replay *r, const char *path)
 {
     unsigned char *buf;
@@ -398,7 +326,7 @@ int ms_replay_save(const ms_replay *r, const char *path)
     if ((rc = ms_replay_encode(r, &buf, &len)) != MQTTSEAL_OK) {
         return rc;
     }
-    rc = write_atomic(path, buf, len);
+    rc = ms_write_atomic(path, buf, len);
     free(buf);
     return rc;
 }
