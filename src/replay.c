@@ -353,8 +353,9 @@ int ms_replay_accept(ms_replay *r, uint32_t key_id,
                      const unsigned char sid[MQTTSEAL_SESSIONIDBYTES],
                      uint64_t seq, int has_ts, uint64_t ts_ms, uint64_t now_ms)
 {
-    uint32_t b, i;
+    uint32_t b, i, s;
     const ms_mark *m;
+    uint64_t lo;
     int rc;
 
     if (r == NULL || sid == NULL) {
@@ -380,7 +381,18 @@ int ms_replay_accept(ms_replay *r, uint32_t key_id,
     if ((rc = make_room(r, now_ms)) != MQTTSEAL_OK) {
         return rc;
     }
-    (void)sess_start(r, b, key_id, sid, seq);
+    s = sess_start(r, b, key_id, sid, seq);
+    if (m != NULL) {
+        /* Admitted by its timestamp alone: this may be a session that was
+         * dropped with everything it had accepted, whose older messages
+         * carry older timestamps. As for a returning tombstone, nothing
+         * below this first seq is accepted again. (make_room may have
+         * moved the marks, so m is only tested, never read, here.) */
+        lo = seq >= r->window ? seq - r->window + 1U : 0U;
+        if (seq > lo) {
+            ring_set_range(r, ring_of(r, s), lo, seq - 1U);
+        }
+    }
     return MQTTSEAL_OK;
 }
 
