@@ -153,11 +153,25 @@ static uint32_t find(const ms_keycache *c, uint64_t h, uint32_t key_id,
     return NIL;
 }
 
+static int is_head(const ms_keycache *c, uint32_t key_id, const char *t,
+                   size_t t_len)
+{
+    const entry *e = c->head == NIL ? NULL : &c->entries[c->head];
+
+    return e != NULL && e->key_id == key_id && e->topic_len == t_len &&
+           memcmp(e->topic, t, t_len) == 0;
+}
+
 int ms_keycache_get(ms_keycache *c, uint32_t key_id, const char *t,
                     size_t t_len, unsigned char key[MQTTSEAL_KEYBYTES],
                     int64_t *expires)
 {
-    uint32_t i = find(c, topic_hash(c, key_id, t, t_len), key_id, t, t_len);
+    /* A publisher or subscriber on one busy topic hits the most recently
+     * used entry: compare it before paying for the keyed hash. */
+    uint32_t i =
+        is_head(c, key_id, t, t_len)
+            ? c->head
+            : find(c, topic_hash(c, key_id, t, t_len), key_id, t, t_len);
 
     if (i == NIL) {
         return 0;

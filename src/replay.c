@@ -361,6 +361,13 @@ int ms_replay_accept(ms_replay *r, uint32_t key_id,
     if (r == NULL || sid == NULL) {
         return MQTTSEAL_E_INVALID;
     }
+    /* Messages come in bursts from one sender: the session seen last
+     * needs neither a hash nor a move in the LRU list. */
+    i = r->sess.tail;
+    if (i != MS_NONE && r->ent[i].key_id == key_id &&
+        memcmp(r->ent[i].sid, sid, MQTTSEAL_SESSIONIDBYTES) == 0) {
+        return window_update(r, i, seq);
+    }
     b = bucket_of(r, key_id, sid);
     i = find(r, b, key_id, sid);
     if (i != MS_NONE && i < r->max_sess) {
