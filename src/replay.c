@@ -355,7 +355,6 @@ int ms_replay_accept(ms_replay *r, uint32_t key_id,
 {
     uint32_t b, i, s;
     const ms_mark *m;
-    uint64_t lo;
     int rc;
 
     if (r == NULL || sid == NULL) {
@@ -395,7 +394,7 @@ int ms_replay_accept(ms_replay *r, uint32_t key_id,
          * carry older timestamps. As for a returning tombstone, nothing
          * below this first seq is accepted again. (make_room may have
          * moved the marks, so m is only tested, never read, here.) */
-        lo = seq >= r->window ? seq - r->window + 1U : 0U;
+        uint64_t lo = seq >= r->window ? seq - r->window + 1U : 0U;
         if (seq > lo) {
             ring_set_range(r, ring_of(r, s), lo, seq - 1U);
         }
