@@ -69,13 +69,16 @@ static void probe(ms_replay *r, uint32_t key_id, const uint8_t *sid,
 /* Walks a file that decoded and probes what it says was seen. Returns
  * 0 if the file does not have the shape section 11 gives (then the
  * decoder should not have accepted it either). */
+/* Header: magic, window, three counts, ts_high (FORMAT.md section 11). */
+#define HDR 32U
+
 static int probe_file(ms_replay *r, const uint8_t *p, size_t len)
 {
     uint32_t w, ns, nt, nm, words;
-    size_t pos = 24, sess_bytes;
+    size_t pos = HDR, sess_bytes;
     unsigned budget = MAX_PROBES;
 
-    if (len < 24 + 32 || memcmp(p, "MQSRPL01", 8) != 0) {
+    if (len < HDR + 32 || memcmp(p, "MQSRPL02", 8) != 0) {
         return 0;
     }
     w = rd32(p + 8);
@@ -88,7 +91,7 @@ static int probe_file(ms_replay *r, const uint8_t *p, size_t len)
     words = w / 64 + 1;
     sess_bytes = 24 + (size_t)words * 8;
     if ((uint64_t)ns * sess_bytes + (uint64_t)nt * 24 + (uint64_t)nm * 12 !=
-        len - 24 - 32) {
+        len - HDR - 32) {
         return 0;
     }
     for (uint32_t i = 0; i < ns; i++, pos += sess_bytes) {

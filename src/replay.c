@@ -257,11 +257,14 @@ static int window_update(ms_replay *r, uint32_t i, uint64_t seq)
 
 /* ---- sessions and tombstones --------------------------------------- */
 
-/* Drop the least recently seen tombstone, marking its key id. */
+/* Drop the least recently seen tombstone, marking its key id. The mark
+ * is the later of now and the newest timestamp ever accepted: a message
+ * stamped ahead of this clock must not re-admit its dropped session. */
 static int tomb_drop(ms_replay *r, uint64_t now_ms)
 {
     uint32_t t = r->tomb.head;
-    int rc = ms_replay_put_mark(r, r->ent[t].key_id, now_ms);
+    uint64_t mark = now_ms > r->ts_high ? now_ms : r->ts_high;
+    int rc = ms_replay_put_mark(r, r->ent[t].key_id, mark);
 
     if (rc != MQTTSEAL_OK) {
         return rc;
@@ -349,9 +352,9 @@ static int tomb_revive(ms_replay *r, uint32_t t, uint64_t seq, uint64_t now_ms)
     return MQTTSEAL_OK;
 }
 
-int ms_replay_accept(ms_replay *r, uint32_t key_id,
-                     const unsigned char sid[MQTTSEAL_SESSIONIDBYTES],
-                     uint64_t seq, int has_ts, uint64_t ts_ms, uint64_t now_ms)
+static int accept(ms_replay *r, uint32_t key_id,
+                  const unsigned char sid[MQTTSEAL_SESSIONIDBYTES],
+                  uint64_t seq, int has_ts, uint64_t ts_ms, uint64_t now_ms)
 {
     uint32_t b, i, s;
     const ms_mark *m;
@@ -400,6 +403,18 @@ int ms_replay_accept(ms_replay *r, uint32_t key_id,
         }
     }
     return MQTTSEAL_OK;
+}
+
+int ms_replay_accept(ms_replay *r, uint32_t key_id,
+                     const unsigned char sid[MQTTSEAL_SESSIONIDBYTES],
+                     uint64_t seq, int has_ts, uint64_t ts_ms, uint64_t now_ms)
+{
+    int rc = accept(r, key_id, sid, seq, has_ts, ts_ms, now_ms);
+
+    if (rc == MQTTSEAL_OK && has_ts && ts_ms > r->ts_high) {
+        r->ts_high = ts_ms;
+    }
+    return rc;
 }
 
 /* ---- builders for decode ------------------------------------------- */

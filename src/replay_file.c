@@ -19,9 +19,9 @@
 #include "atomicfile.h"
 #include "clock.h"
 
-#define MAGIC "MQSRPL01"
+#define MAGIC "MQSRPL02"
 #define MAGIC_BYTES 8U
-#define HDR_BYTES 24U /* magic, window, three counts */
+#define HDR_BYTES 32U /* magic, window, three counts, ts_high */
 #define ID_BYTES (4U + MQTTSEAL_SESSIONIDBYTES) /* key_id || sid */
 #define TOMB_BYTES (ID_BYTES + 8U)
 #define MARK_BYTES 12U
@@ -31,6 +31,7 @@
 typedef struct layout {
     unsigned window;
     uint32_t n_sess, n_tomb, n_marks;
+    uint64_t ts_high;
     size_t sess_bytes; /* one session record at the saved window */
     const unsigned char *sess, *tomb, *marks;
 } layout;
@@ -135,6 +136,7 @@ int ms_replay_encode(const ms_replay *r, unsigned char **out, size_t *len)
     put32(buf + 12, n_sess);
     put32(buf + 16, n_tomb);
     put32(buf + 20, (uint32_t)r->n_marks);
+    put64(buf + 24, r->ts_high);
     p = put_body(r, buf + HDR_BYTES);
     crypto_generichash(p, CHECK_BYTES, buf, (size_t)(p - buf), NULL, 0);
     *out = buf;
@@ -164,6 +166,7 @@ static int parse_layout(layout *lay, const unsigned char *buf, size_t len)
     lay->n_sess = get32(buf + 12);
     lay->n_tomb = get32(buf + 16);
     lay->n_marks = get32(buf + 20);
+    lay->ts_high = get64(buf + 24);
     lay->sess_bytes = TOMB_BYTES + 8U * (lay->window / 64U + 1U);
     /* Counts are u32 and records at most 544 bytes: no overflow. */
     need = HDR_BYTES + CHECK_BYTES + (uint64_t)lay->n_sess * lay->sess_bytes +
@@ -257,7 +260,8 @@ static int load_sess(ms_replay *r, const unsigned char *p, int as_tomb,
  * Marks first, then tombstones, then sessions: every tombstone was seen
  * before every session, so this keeps least-recently-seen order when
  * sessions spill into tombstones and tombstones are dropped. A drop
- * marks its key id with the load time, which is after its last message.
+ * marks its key id with the later of the load time and the newest
+ * timestamp the saving receiver accepted.
  */
 static int load_all(ms_replay *r, const layout *lay, size_t max_sessions)
 {
@@ -266,6 +270,9 @@ static int load_all(ms_replay *r, const layout *lay, size_t max_sessions)
     const unsigned char *p;
     int rc = MQTTSEAL_OK;
 
+    /* Before any drop below, so that its mark covers every timestamp the
+     * saving receiver accepted. */
+    r->ts_high = lay->ts_high;
     if (lay->window == r->window) {
         keep = lay->n_sess < max_sessions ? lay->n_sess : max_sessions;
     }

@@ -55,7 +55,8 @@ struct ms_replay {
     ms_entry *ent;
     uint64_t *ring;
     uint32_t *bucket;
-    ms_mark *marks; /* grows only when a tombstone is dropped */
+    uint64_t ts_high; /* newest timestamp ever accepted (0: none) */
+    ms_mark *marks;   /* grows only when a tombstone is dropped */
     size_t n_marks;
     size_t cap_marks;
     unsigned char hkey[crypto_shorthash_KEYBYTES];

@@ -562,18 +562,22 @@ static int patched_rc(const unsigned char *a, size_t la, size_t at,
     return rc;
 }
 
+/* The state file's header: magic, window, three counts, ts_high. */
+#define HDR 32U
+
 static void test_corrupt_structure(void **state)
 {
     ms_replay *r = build_state();
     unsigned char *a, v[4];
-    size_t la, sess = 24, tomb = 24 + 4 * (24 + 8 * 3), marks = tomb + 16 * 24;
+    size_t la, sess = HDR, tomb = HDR + 4 * (24 + 8 * 3),
+               marks = tomb + 16 * 24;
 
     (void)state;
     encode(r, &a, &la);
     /* The layout this test assumes: 4 sessions, 16 tombstones, 2 marks. */
     assert_int_equal(la, marks + 2 * 12 + 32);
     assert_int_equal(patched_rc(a, la, 0, a, 4), OK); /* reseal is right */
-    assert_int_equal(patched_rc(a, la, 0, (const unsigned char *)"MQSRPL02", 8),
+    assert_int_equal(patched_rc(a, la, 0, (const unsigned char *)"MQSRPL01", 8),
                      MQTTSEAL_E_STATE_CORRUPT);
     put32(v, 96);
     assert_int_equal(patched_rc(a, la, 8, v, 4), MQTTSEAL_E_STATE_CORRUPT);
@@ -614,11 +618,11 @@ static void test_decode_ring_without_highest(void **state)
     (void)state;
     assert_int_equal(acc(r, 3, 1, 70), OK);
     encode(r, &a, &la);
-    assert_int_equal(la, 24 + 40 + 32);
+    assert_int_equal(la, HDR + 40 + 32);
     c = malloc(la);
     assert_non_null(c);
     memcpy(c, a, la);
-    memcpy(c + 24 + 24, zero, sizeof zero);
+    memcpy(c + HDR + 24, zero, sizeof zero);
     reseal(c, la);
     assert_int_equal(ms_replay_decode(&d, c, la, 64, 4), OK);
     assert_int_equal(acc(d, 3, 1, 70), MQTTSEAL_E_REPLAY);
@@ -640,7 +644,7 @@ static void test_corrupt_window(void **state)
 
     (void)state;
     encode(r, &a, &la);
-    assert_int_equal(la, 24 + 32);
+    assert_int_equal(la, HDR + 32);
     put32(v, 64);
     assert_int_equal(patched_rc(a, la, 8, v, 4), OK);
     put32(v, 4096);
@@ -779,6 +783,51 @@ static void test_save_load(void **state)
     ms_replay_free(r);
 }
 
+/* A message stamped an hour ahead of the receiver's clock, accepted, its
+ * session then dropped: replaying it must not re-admit the session (the
+ * key id's mark is at least the newest timestamp accepted). The same
+ * holds after the state went through a file. */
+static void future_stamp_cannot_readmit(ms_replay *r)
+{
+    const uint64_t now = 1000000, ahead = now + 3600000;
+
+    assert_int_equal(acc_ts(r, 1, 77, 5, ahead, now), OK);
+    /* Six senders under key id 2 push sid 77 out: session, then a
+     * tombstone, then dropped (one session, four tombstones). */
+    for (uint32_t n = 1; n <= 6; n++) {
+        assert_int_equal(acc_ts(r, 2, n, 1, now + n, now + n), OK);
+    }
+    assert_int_equal(acc_ts(r, 1, 77, 5, ahead, now + 10),
+                     MQTTSEAL_E_SESSION_LOST);
+    assert_int_equal(acc_ts(r, 1, 78, 0, ahead, now + 10),
+                     MQTTSEAL_E_SESSION_LOST);
+    assert_int_equal(acc_ts(r, 1, 78, 0, ahead + 1, now + 10), OK);
+}
+
+static void test_future_stamp_mark(void **state)
+{
+    ms_replay *r = mk(64, 1), *copy = NULL;
+    unsigned char *buf = NULL;
+    size_t len = 0;
+
+    (void)state;
+    future_stamp_cannot_readmit(r);
+    ms_replay_free(r);
+    /* Accept the stamped message, save, load, then drop it. */
+    r = mk(64, 1);
+    assert_int_equal(acc_ts(r, 1, 77, 5, 4600000, 1000000), OK);
+    assert_int_equal(ms_replay_encode(r, &buf, &len), OK);
+    assert_int_equal(ms_replay_decode(&copy, buf, len, 64, 1), OK);
+    for (uint32_t n = 1; n <= 6; n++) {
+        assert_int_equal(acc_ts(copy, 2, n, 1, 1000000 + n, 1000000 + n), OK);
+    }
+    assert_int_equal(acc_ts(copy, 1, 77, 5, 4600000, 1000010),
+                     MQTTSEAL_E_SESSION_LOST);
+    free(buf);
+    ms_replay_free(r);
+    ms_replay_free(copy);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -803,6 +852,7 @@ int main(void)
         cmocka_unit_test(test_decode_drop_marks),
         cmocka_unit_test(test_decode_args),
         cmocka_unit_test(test_save_load),
+        cmocka_unit_test(test_future_stamp_mark),
     };
 
     if (sodium_init() < 0) {
