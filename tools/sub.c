@@ -213,6 +213,10 @@ static int subscribe(struct sub *s)
     } else {
         rc = MQTTClient_subscribeMany(s->conn.client, s->n_topics, s->topics,
                                       qos);
+        /* Paho 1.3.12 returns the granted QoS (1 or 2) here too when
+         * there is one filter: that is success, not an error. */
+        if (rc > 0 && rc < 0x80)
+            rc = MQTTCLIENT_SUCCESS;
     }
     if (rc >= 0x80) { /* the first (or only) filter was refused */
         qos[0] = rc;
