@@ -207,9 +207,8 @@ static int parse(int argc, char **argv, struct grant_args *a)
             break;
         case 'I':
             if (cli_parse_uint(optarg, UINT32_MAX, &v) != 0)
-                return cli_usage("grant",
-                                 "--id '%s' is not a key id (0..4294967295)",
-                                 optarg);
+                return cli_usage("grant", "--id takes a decimal key id "
+                                          "(0..4294967295)");
             if (a->n_ids == GRANT_MAX_IDS)
                 return cli_usage("grant", "too many --id options");
             a->ids[a->n_ids++] = (uint32_t)v;

@@ -39,9 +39,10 @@ int cmd_keygen(int argc, char **argv)
         switch (c) {
         case 'I':
             if (cli_parse_uint(optarg, UINT32_MAX, &id) != 0)
-                return cli_usage("keygen",
-                                 "--id '%s' is not a key id (0..4294967295)",
-                                 optarg);
+                /* The value is not echoed: a pasted key must never
+                 * reach the terminal or a log through an error. */
+                return cli_usage("keygen", "--id takes a decimal key id "
+                                           "(0..4294967295)");
             break;
         case 'F':
             force = 1;

@@ -199,10 +199,8 @@ static int parse(int argc, char **argv, struct rot_args *a)
             break;
         case 'N':
             if (cli_parse_uint(optarg, UINT32_MAX, &a->new_id) != 0)
-                return cli_usage("rotate",
-                                 "--new-id '%s' is not a key id "
-                                 "(0..4294967295)",
-                                 optarg);
+                return cli_usage("rotate", "--new-id takes a decimal key id "
+                                           "(0..4294967295)");
             a->has_new_id = 1;
             break;
         case 'A':

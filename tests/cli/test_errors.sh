@@ -38,9 +38,19 @@ for c in "${cmds[@]}"; do
         "$M" "$c" --bogus
 done
 expect 1 "keygen: option '--id' needs a value" -- "$M" keygen --id
-expect 1 "keygen: --id 'x' is not a key id" -- "$M" keygen --id x k
-expect 1 "keygen: --id '4294967296' is not a key id" -- \
+expect 1 "keygen: --id takes a decimal key id" -- "$M" keygen --id x k
+expect 1 "keygen: --id takes a decimal key id" -- \
     "$M" keygen --id 4294967296 k
+# A key pasted in place of an id is never echoed back.
+pasted=NC7zFHxGO405C4Ro2Pdy5szBowIgSErD6gaz2KMVKCg=
+expect 1 "keygen: --id takes a decimal key id" -- "$M" keygen --id "$pasted" k
+! grep -qF "$pasted" "$T/expect.err" || fail "keygen echoed a pasted key"
+expect 1 "grant: --id takes a decimal key id" -- \
+    "$M" grant --keyring k --id "$pasted" a
+! grep -qF "$pasted" "$T/expect.err" || fail "grant echoed a pasted key"
+expect 1 "rotate: --new-id takes a decimal key id" -- \
+    "$M" rotate --keyring k --new-id "$pasted"
+! grep -qF "$pasted" "$T/expect.err" || fail "rotate echoed a pasted key"
 expect 1 "keygen: name the keyring file" -- "$M" keygen
 expect 1 "keygen: give exactly one keyring file" -- "$M" keygen a b
 expect 1 "grant: --keyring ROOT is required" -- "$M" grant 'a/#'
