@@ -99,9 +99,12 @@ echo "== private mosquitto on 127.0.0.1:$BROKER_PORT (pid $BROKER_PID)"
 
 step "all suites" "$work" "" -- \
     meson test -C "$work" --print-errorlogs --num-processes 2
+# broker-restart is left out here: see tests/broker/meson.build (a race
+# inside Paho 1.3.12's reconnect code that ASan reports in Paho's frames).
 step "unit+fuzz+broker under ASan+UBSan" "$work-asan" "-asan" -- \
     meson test -C "$work-asan" --setup asan --print-errorlogs \
-    --suite unit --suite fuzz --suite broker --num-processes 2
+    --suite unit --suite fuzz --suite broker --no-suite broker-restart \
+    --num-processes 2
 step "unit under valgrind" "$work" "-valgrind" -- \
     meson test -C "$work" --setup valgrind --print-errorlogs --suite unit \
     --num-processes 2
