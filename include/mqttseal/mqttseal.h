@@ -66,7 +66,7 @@ typedef enum mqttseal_err {
     MQTTSEAL_E_INVALID = 1,        /* bad argument (NULL pointer, range) */
     MQTTSEAL_E_NOMEM = 2,          /* out of memory */
     MQTTSEAL_E_BUFFER = 3,         /* output buffer too small */
-    MQTTSEAL_E_TOO_LARGE = 4,      /* plaintext exceeds MQTTSEAL_PLAINTEXT_MAX */
+    MQTTSEAL_E_TOO_LARGE = 4,      /* plaintext over MQTTSEAL_PLAINTEXT_MAX */
     MQTTSEAL_E_TOPIC_EMPTY = 5,    /* empty topic name */
     MQTTSEAL_E_TOPIC_INVALID = 6,  /* wildcard, NUL, or over 65535 bytes */
     MQTTSEAL_E_FILTER = 7,         /* malformed topic filter */
