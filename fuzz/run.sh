@@ -31,6 +31,12 @@ if [ ! -d "$here/corpus/$h" ]; then
     echo "$0: no harness '$h' (fuzz/corpus/$h is missing)" >&2
     exit 2
 fi
+if ! command -v clang > /dev/null ||
+    [ -z "$(find /usr/lib/llvm-*/lib/clang -name 'libclang_rt.fuzzer*' 2>/dev/null)" ]; then
+    echo "$0: needs clang with libFuzzer; as root run:" >&2
+    echo "  apt-get update && apt-get install -y clang libclang-rt-14-dev" >&2
+    exit 1
+fi
 if [ ! -f "$build/build.ninja" ]; then
     setup_log=$(mktemp)
     CC=clang CXX=clang++ meson setup "$build" "$root" \

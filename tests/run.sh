@@ -18,7 +18,9 @@ work=${MQTTSEAL_CI_DIR:-$top/build-ci}
 
 packages=(gcc g++ pkg-config meson ninja-build libsodium-dev libpaho-mqtt-dev
           libcmocka-dev mosquitto mosquitto-clients python3 python3-paho-mqtt
-          python3-nacl valgrind cppcheck clang libclang-rt-14-dev)
+          python3-nacl valgrind cppcheck)
+# (clang and libclang-rt-14-dev are for long fuzzing runs only:
+# fuzz/run.sh asks for them.)
 
 install_missing() {
     local missing=() p
