@@ -45,19 +45,23 @@ static int key_usable(int64_t expires, uint64_t *now_ms)
     return (int64_t)(*now_ms / 1000U) < expires;
 }
 
-/* Encrypts under key with the header h; out has room (checked). */
-static int encrypt(unsigned char *out, size_t *out_len, const char *topic,
-                   size_t tlen, const unsigned char *msg, size_t msg_len,
-                   const mqttseal_header *h,
+/* Encrypts under key with the header h into out (cap bytes). The header
+ * is encoded once, here, both for the size check and the output. */
+static int encrypt(unsigned char *out, size_t cap, size_t *out_len,
+                   const char *topic, size_t tlen, const unsigned char *msg,
+                   size_t msg_len, const mqttseal_header *h,
                    const unsigned char key[MQTTSEAL_KEYBYTES])
 {
     unsigned char nonce[MS_NONCEBYTES];
     unsigned char header[MQTTSEAL_HEADER_MAX];
     size_t hlen = ms_header_encode(header, h);
     ad_buf ad;
-    int rc = ad_make(&ad, header, hlen, topic, tlen);
+    int rc;
 
-    if (rc != MQTTSEAL_OK) {
+    if (cap < hlen + msg_len + MQTTSEAL_ABYTES) {
+        return MQTTSEAL_E_BUFFER;
+    }
+    if ((rc = ad_make(&ad, header, hlen, topic, tlen)) != MQTTSEAL_OK) {
         return rc;
     }
     ms_nonce(nonce, h->session_id, h->seq);
@@ -67,13 +71,6 @@ static int encrypt(unsigned char *out, size_t *out_len, const char *topic,
     *out_len = hlen + msg_len + MQTTSEAL_ABYTES;
     ad_done(&ad);
     return MQTTSEAL_OK;
-}
-
-static size_t sealed_len(const mqttseal_header *h)
-{
-    unsigned char header[MQTTSEAL_HEADER_MAX];
-
-    return ms_header_encode(header, h) + h->payload_len + MQTTSEAL_ABYTES;
 }
 
 static int check_seal_args(const mqttseal_ctx *ctx, const unsigned char *out,
@@ -143,11 +140,8 @@ static int seal_primary(mqttseal_ctx *ctx, unsigned char *out, size_t cap,
     if (rc == MQTTSEAL_OK) {
         rc = fill_header(ctx, &h, &snap, msg_len, &now_ms);
     }
-    if (rc == MQTTSEAL_OK && cap < sealed_len(&h)) {
-        rc = MQTTSEAL_E_BUFFER;
-    }
     if (rc == MQTTSEAL_OK) {
-        rc = encrypt(out, out_len, topic, tlen, msg, msg_len, &h, key);
+        rc = encrypt(out, cap, out_len, topic, tlen, msg, msg_len, &h, key);
     }
     sodium_memzero(key, sizeof key);
     return rc;
@@ -185,15 +179,13 @@ int ms_test_seal_fields(mqttseal_ctx *ctx, unsigned char *out, size_t out_cap,
     int rc = check_seal_args(ctx, out, out_len, topic, topic_len, msg, msg_len);
 
     h.payload_len = msg_len;
-    if (rc == MQTTSEAL_OK && out_cap < sealed_len(&h)) {
-        rc = MQTTSEAL_E_BUFFER;
-    }
     if (rc == MQTTSEAL_OK) {
         rc = ms_ctx_message_key(ctx, 0, h.key_id, topic, topic_len, key,
                                 &expires, &snap);
     }
     if (rc == MQTTSEAL_OK) {
-        rc = encrypt(out, out_len, topic, topic_len, msg, msg_len, &h, key);
+        rc = encrypt(out, out_cap, out_len, topic, topic_len, msg, msg_len, &h,
+                     key);
     }
     sodium_memzero(key, sizeof key);
     return rc;
