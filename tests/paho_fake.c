@@ -235,6 +235,12 @@ int fake_deliver_a(const char *topic, const void *payload, size_t len, int dup)
 
 /* ---- fixtures --------------------------------------------------------- */
 
+int fake_bind_client(MQTTClient handle)
+{
+    return mqttseal_MQTTClient_setCallbacks(hooks, handle, &app, NULL,
+                                            app_arrived_c, NULL);
+}
+
 int fake_setup(void **state)
 {
     mqttseal_keyring *kr = NULL;

@@ -61,6 +61,10 @@ size_t fake_seal(unsigned char *env, size_t cap, const char *topic,
 char *fake_topic(const char *t, size_t len);
 MQTTClient_message *fake_client_msg(const void *payload, size_t len, int dup);
 
+/* Install the app's MQTTClient callbacks for another client handle
+ * (fake.ma_c and fake.ctx_c then belong to it). */
+int fake_bind_client(MQTTClient handle);
+
 /* Deliver through mqttseal's MQTTClient / MQTTAsync messageArrived. */
 int fake_deliver_c(const char *topic, int topic_len, const void *payload,
                    size_t len, int dup);

@@ -160,6 +160,59 @@ static void test_app_retry_empty(void **state)
     assert_int_equal(app.rejects, 0);
 }
 
+/*
+ * Paho dropped a refused message: the next offer from that client is
+ * another one. A later unsealed copy of the refused plaintext, even in
+ * the very same message object and buffer, is then not trusted.
+ */
+static void test_app_retry_dropped(void **state)
+{
+    unsigned char env[256], env2[256];
+    size_t n = fake_seal(env, sizeof env, TOPIC, "stale");
+    size_t n2 = fake_seal(env2, sizeof env2, TOPIC, "next");
+    char *topic = fake_topic(TOPIC, strlen(TOPIC));
+    MQTTClient_message *m = fake_client_msg(env, n, 0);
+
+    (void)state;
+    app.ret = 0;
+    assert_int_equal(fake.ma_c(fake.ctx_c, topic, 0, m), 0);
+    app.ret = 1;
+    assert_int_equal(fake_deliver_c(TOPIC, 0, env2, n2, 0), 1);
+    assert_int_equal(app.calls, 2);
+    assert_string_equal(app.text, "next");
+    /* m still holds "stale" in place, as a reused buffer might. */
+    assert_int_equal(fake.ma_c(fake.ctx_c, topic, 0, m), 1);
+    assert_int_equal(app.calls, 2);
+    assert_int_equal(app.rejects, 1);
+    assert_int_equal(app.last_reason, MQTTSEAL_E_NOT_SEALED);
+}
+
+/* Other clients' messages (and the other API's) do not end a retry. */
+static void test_app_retry_other_client(void **state)
+{
+    unsigned char env[256], env2[256], env3[256];
+    size_t n = fake_seal(env, sizeof env, TOPIC, "kept");
+    size_t n2 = fake_seal(env2, sizeof env2, TOPIC, "other client");
+    size_t n3 = fake_seal(env3, sizeof env3, TOPIC, "other API");
+    char *topic = fake_topic(TOPIC, strlen(TOPIC));
+    MQTTClient_message *m = fake_client_msg(env, n, 0);
+    MQTTClient_messageArrived *ma = fake.ma_c;
+    void *ctx = fake.ctx_c;
+
+    (void)state;
+    app.ret = 0;
+    assert_int_equal(ma(ctx, topic, 0, m), 0);
+    app.ret = 1;
+    assert_int_equal(fake_bind_client((MQTTClient)&app), MQTTCLIENT_SUCCESS);
+    assert_int_equal(fake_deliver_c(TOPIC, 0, env2, n2, 0), 1);
+    assert_int_equal(fake_deliver_a(TOPIC, env3, n3, 0), 1);
+    assert_int_equal(app.calls, 3);
+    assert_int_equal(ma(ctx, topic, 0, m), 1);
+    assert_int_equal(app.calls, 4);
+    assert_string_equal(app.text, "kept");
+    assert_int_equal(app.rejects, 0);
+}
+
 static void test_async_path(void **state)
 {
     unsigned char env[256];
@@ -389,6 +442,7 @@ int main(void)
         CASE(test_plaintext),          CASE(test_empty_topic),
         CASE(test_topic_len_with_nul), CASE(test_duplicate_and_replay),
         CASE(test_app_retry),          CASE(test_app_retry_empty),
+        CASE(test_app_retry_dropped),  CASE(test_app_retry_other_client),
         CASE(test_async_path),         CASE(test_publish),
         CASE(test_publish_failures),   CASE(test_publish5_properties),
         CASE(test_async_send),         CASE(test_will),

@@ -45,9 +45,15 @@
  * text payloads may be used as C strings.
  *
  * If the application's callback returns 0, Paho keeps the (now opened)
- * message and calls again later; the hooks recognise that same message
- * (same Paho message object and a digest of topic and plaintext) and pass
- * it on again without reopening it.
+ * message at the head of that client's queue and calls again later; the
+ * hooks recognise that same message (same client, same Paho message
+ * object and buffer, and a digest of topic and plaintext) and pass it on
+ * again without reopening it. Any other message from that client ends
+ * the wait: Paho dropped the refused one (for example with a clean
+ * session), and an unsealed copy of its plaintext arriving later, even in
+ * reused buffers, is rejected like any other. At most 8 refused messages
+ * (over all clients of the handle) are remembered; the oldest beyond that
+ * is rejected when offered again, never passed on unchecked.
  *
  * MQTT 5: a sealed message never carries payload format indicator 1 (the
  * wrappers drop any payload format indicator from a private copy of the

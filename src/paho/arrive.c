@@ -18,11 +18,11 @@ int ms_paho_open(mqttseal_paho *h, const arrival *a)
     unsigned flags = a->retained ? MQTTSEAL_OPEN_RETAINED : 0U;
     int rc;
 
-    if (a->topic == NULL || a->topic_len == 0) {
-        return MQTTSEAL_E_TOPIC_EMPTY; /* e.g. an unresolved topic alias */
-    }
     if (ms_pending_take(&h->pend, a)) {
         return MQTTSEAL_OK; /* the app's own retry of an opened message */
+    }
+    if (a->topic == NULL || a->topic_len == 0) {
+        return MQTTSEAL_E_TOPIC_EMPTY; /* e.g. an unresolved topic alias */
     }
     if (a->payload == NULL || *a->payloadlen <= 0) {
         return *a->payloadlen < 0 ? MQTTSEAL_E_INVALID : MQTTSEAL_E_TRUNCATED;
@@ -56,10 +56,11 @@ static size_t topic_length(const char *topic, int topic_len)
     return topic_len > 0 ? (size_t)topic_len : strlen(topic);
 }
 
-#define ARRIVAL_OF(m, t, tl)                                                   \
+#define ARRIVAL_OF(b, m, t, tl)                                                \
     {                                                                          \
-        (m), (t), topic_length((t), (tl)), (unsigned char *)(m)->payload,      \
-            &(m)->payloadlen, (m)->qos, (m)->retained, (m)->dup                \
+        (b)->client, (b)->kind, (m), (t), topic_length((t), (tl)),             \
+            (unsigned char *)(m)->payload, &(m)->payloadlen, (m)->qos,         \
+            (m)->retained, (m)->dup                                            \
     }
 
 static int arrived_client(void *context, char *topic, int topic_len,
@@ -72,7 +73,7 @@ static int arrived_client(void *context, char *topic, int topic_len,
         MQTTClient_free(topic);
         return 1;
     }
-    arrival a = ARRIVAL_OF(m, topic, topic_len);
+    arrival a = ARRIVAL_OF(b, m, topic, topic_len);
     rc = ms_paho_open(b->h, &a);
     if (rc != MQTTSEAL_OK) {
         ms_paho_reject(b->h, &a, rc);
@@ -98,7 +99,7 @@ static int arrived_async(void *context, char *topic, int topic_len,
         MQTTAsync_free(topic);
         return 1;
     }
-    arrival a = ARRIVAL_OF(m, topic, topic_len);
+    arrival a = ARRIVAL_OF(b, m, topic, topic_len);
     rc = ms_paho_open(b->h, &a);
     if (rc != MQTTSEAL_OK) {
         ms_paho_reject(b->h, &a, rc);

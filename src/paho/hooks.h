@@ -18,6 +18,8 @@
 #define PENDING_DIGEST 16
 
 typedef struct pending_slot {
+    const void *client; /* the Paho handle it came through, and its kind */
+    int kind;
     const void *msg;
     const void *payload;
     int len;
@@ -70,6 +72,8 @@ struct mqttseal_paho {
 
 /* What arrived, independent of MQTTClient_message / MQTTAsync_message. */
 typedef struct arrival {
+    const void *client; /* the Paho handle, and BIND_CLIENT or BIND_ASYNC */
+    int kind;
     const void *msg;
     const char *topic;
     size_t topic_len;
