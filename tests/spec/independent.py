@@ -88,7 +88,7 @@ def open_envelope(root, topic, env):
         raise Reject("E_SUITE")
     if len(env) < 2:
         raise Reject("E_TRUNCATED")
-    if env[1] & 0xFE:
+    if env[1] & 0xFC:
         raise Reject("E_RESERVED")
     key_id, pos = read_varint(env, 2, 2**32 - 1)
     if len(env) - pos < 12:
