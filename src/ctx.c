@@ -341,6 +341,7 @@ int mqttseal_ctx_stats(mqttseal_ctx *ctx, mqttseal_stats *out)
     out->sealed = load(&ctx->counters.sealed);
     out->opened = load(&ctx->counters.opened);
     out->sessions_new = load(&ctx->counters.sessions_new);
+    out->derived = load(&ctx->counters.derived);
     for (i = 0; i < MQTTSEAL_ERR_COUNT; i++) {
         out->refused_by[i] = load(&ctx->counters.refused_by[i]);
         out->refused += out->refused_by[i];

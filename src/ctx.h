@@ -24,6 +24,7 @@ typedef struct ms_counters {
     _Atomic uint64_t sealed;
     _Atomic uint64_t opened;
     _Atomic uint64_t sessions_new;
+    _Atomic uint64_t derived;
     _Atomic uint64_t refused_by[MQTTSEAL_ERR_COUNT];
 } ms_counters;
 

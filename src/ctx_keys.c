@@ -111,6 +111,7 @@ int ms_ctx_key_lookup(mqttseal_ctx *ctx, ms_keyreq *req, ms_snapshot *snap,
                                 req->key, &req->expires);
     ms_krref_unref(kr);
     req->derived = rc == MQTTSEAL_OK;
+    atomic_fetch_add_explicit(&ctx->counters.derived, 1, memory_order_relaxed);
     if (rc != MQTTSEAL_OK) {
         sodium_memzero(req->key, sizeof req->key);
     }

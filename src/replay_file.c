@@ -291,7 +291,6 @@ static int load_all(ms_replay *r, const layout *lay, size_t max_sessions)
 {
     uint64_t now_ms = ms_clock_now_ms();
     size_t keep = 0, i;
-    const unsigned char *p;
     int rc = MQTTSEAL_OK;
 
     r->ts_high = lay->ts_high;
@@ -299,7 +298,7 @@ static int load_all(ms_replay *r, const layout *lay, size_t max_sessions)
         keep = lay->n_sess < max_sessions ? lay->n_sess : max_sessions;
     }
     for (i = 0; i < lay->n_marks && rc == MQTTSEAL_OK; i++) {
-        p = lay->marks + i * MARK_BYTES;
+        const unsigned char *p = lay->marks + i * MARK_BYTES;
         rc = ms_replay_put_mark(r, get32(p), get64(p + 4));
     }
     for (i = 0; i < lay->n_tomb && rc == MQTTSEAL_OK; i++) {

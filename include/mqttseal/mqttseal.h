@@ -467,6 +467,7 @@ typedef struct mqttseal_stats {
     uint64_t replay_forgotten; /* dropped once stale (no risk) */
     uint64_t replay_dropped;   /* dropped while fresh (set a mark) */
     uint64_t replay_bytes;     /* memory of the replay tables */
+    uint64_t derived;          /* message keys derived (cache misses) */
     uint64_t cache_entries;    /* derived keys cached */
     uint64_t cache_bytes;      /* memory of the key cache */
 } mqttseal_stats;
