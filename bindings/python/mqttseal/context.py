@@ -71,6 +71,7 @@ def _header(h):
 
 _live = weakref.WeakSet()   # every Context not yet garbage-collected
 _fork_gen = 0               # bumped in each child of os.fork()
+_renew_after_fork = True    # tests turn it off to see the C library alone
 
 
 def _after_fork_in_child():
@@ -80,7 +81,8 @@ def _after_fork_in_child():
     lock and busy count may reflect threads that are gone, so both start
     over. The new session itself is drawn on first use (see _renew)."""
     global _fork_gen
-    _fork_gen += 1
+    if _renew_after_fork:
+        _fork_gen += 1
     for ctx in list(_live):
         ctx._cond = threading.Condition(threading.Lock())
         ctx._busy = 0
