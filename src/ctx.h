@@ -63,16 +63,19 @@ typedef struct ms_snapshot {
     uint64_t retained_max_age_ms;
 } ms_snapshot;
 
-/* A message key being looked up. A key derived outside the lock is put
- * in the cache only by ms_ctx_key_remember, after it authenticated. */
+/* A message key being looked up, and the session subkey of slot.sid
+ * under it (docs/FORMAT.md section 3). A key derived or a subkey
+ * computed outside the lock is put in the cache only by
+ * ms_ctx_key_remember, after it authenticated. */
 typedef struct ms_keyreq {
     uint32_t key_id;
     const char *topic;
     size_t topic_len;
-    unsigned char key[MQTTSEAL_KEYBYTES];
-    int64_t expires;
-    int derived;     /* 1: not from the cache */
-    uint64_t kr_gen; /* the keyring generation it was derived under */
+    ms_keyslot slot; /* slot.sid: the sender session (set by the lookup
+                        when sealing) */
+    int derived;     /* 1: the key is not from the cache */
+    int sub_new;     /* 1: the subkey was computed for this message */
+    uint64_t kr_gen; /* the keyring generation it was found under */
     uint64_t hash;   /* cache hash, once computed */
     int hashed;
 } ms_keyreq;
@@ -82,6 +85,17 @@ typedef struct ms_claim {
     unsigned char sid[MQTTSEAL_SESSIONIDBYTES];
     uint64_t seq;
 } ms_claim;
+
+/** Fill in a key request (sid: the sender session, NULL when sealing). */
+static inline void ms_ctx_keyreq_init(ms_keyreq *req, uint32_t key_id,
+                                      const char *topic, size_t topic_len,
+                                      const unsigned char *sid)
+{
+    req->key_id = key_id;
+    req->topic = topic;
+    req->topic_len = topic_len;
+    req->slot.sid = sid;
+}
 
 /** Take a reference to the context's keyring (under its lock). */
 ms_krref *ms_ctx_keyring_ref(mqttseal_ctx *ctx);
@@ -100,13 +114,20 @@ int ms_ctx_replay_ready(mqttseal_ctx *ctx);
  * req->key_id (E_NO_PRIMARY if none) and a sequence number of the current
  * session is claimed (a new session first, after a fork).
  * @return OK, E_NO_PRIMARY, E_UNKNOWN_KEY, E_NO_GRANT, E_SEQ_EXHAUSTED,
- *         E_NOMEM. On failure req->key is wiped.
+ *         E_NOMEM. On failure req's key material is wiped.
  */
 int ms_ctx_key_lookup(mqttseal_ctx *ctx, ms_keyreq *req, ms_snapshot *snap,
                       ms_claim *claim);
 
-/** Cache a derived key once it has authenticated something. */
-void ms_ctx_key_remember(mqttseal_ctx *ctx, const ms_keyreq *req);
+/** Compute the session subkey unless the cache had it. */
+void ms_ctx_subkey(ms_keyreq *req);
+
+/** Cache a derived key and a new subkey once they authenticated
+ *  something (the caller wipes req afterwards). */
+void ms_ctx_key_remember(mqttseal_ctx *ctx, ms_keyreq *req);
+
+/** Wipe the key material of req. */
+void ms_ctx_key_wipe(ms_keyreq *req);
 
 /** Count an open's outcome (OK or the refusal's code). */
 void ms_ctx_count_open(mqttseal_ctx *ctx, int rc);

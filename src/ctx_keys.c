@@ -55,6 +55,7 @@ static int first_pass(mqttseal_ctx *ctx, ms_keyreq *req, ms_snapshot *snap,
 {
     snapshot(ctx, snap);
     *rc = MQTTSEAL_OK;
+    req->kr_gen = ctx->kr_gen;
     if (claim != NULL) {
         if (!ctx->has_primary) {
             *rc = MQTTSEAL_E_NO_PRIMARY;
@@ -64,9 +65,10 @@ static int first_pass(mqttseal_ctx *ctx, ms_keyreq *req, ms_snapshot *snap,
         if ((*rc = claim_seq(ctx, claim)) != MQTTSEAL_OK) {
             return 0;
         }
+        req->slot.sid = claim->sid;
     }
     return ms_keycache_get_head(ctx->cache, req->key_id, req->topic,
-                                req->topic_len, req->key, &req->expires);
+                                req->topic_len, &req->slot);
 }
 
 /* Under the lock again, with the hash computed outside: a cache hit, or
@@ -75,11 +77,11 @@ static ms_krref *second_pass(mqttseal_ctx *ctx, ms_keyreq *req)
 {
     ms_krref *kr = NULL;
 
+    req->kr_gen = ctx->kr_gen;
     if (!ms_keycache_get_hashed(ctx->cache, req->hash, req->key_id, req->topic,
-                                req->topic_len, req->key, &req->expires)) {
+                                req->topic_len, &req->slot)) {
         kr = ctx->kr;
         atomic_fetch_add(&kr->refs, 1);
-        req->kr_gen = ctx->kr_gen;
     }
     return kr;
 }
@@ -90,7 +92,8 @@ int ms_ctx_key_lookup(mqttseal_ctx *ctx, ms_keyreq *req, ms_snapshot *snap,
     ms_krref *kr;
     int rc, hit;
 
-    req->derived = 0;
+    req->derived = req->sub_new = req->hashed = 0;
+    req->slot.has_sub = 0;
     pthread_mutex_lock(&ctx->lock);
     hit = first_pass(ctx, req, snap, claim, &rc);
     pthread_mutex_unlock(&ctx->lock);
@@ -108,28 +111,57 @@ int ms_ctx_key_lookup(mqttseal_ctx *ctx, ms_keyreq *req, ms_snapshot *snap,
         return MQTTSEAL_OK;
     }
     rc = ms_keyring_message_key(kr->kr, req->key_id, req->topic, req->topic_len,
-                                req->key, &req->expires);
+                                req->slot.key, &req->slot.expires);
     ms_krref_unref(kr);
     req->derived = rc == MQTTSEAL_OK;
     atomic_fetch_add_explicit(&ctx->counters.derived, 1, memory_order_relaxed);
     if (rc != MQTTSEAL_OK) {
-        sodium_memzero(req->key, sizeof req->key);
+        ms_ctx_key_wipe(req);
     }
     return rc;
 }
 
-void ms_ctx_key_remember(mqttseal_ctx *ctx, const ms_keyreq *req)
+/* XChaCha20's subkey: HChaCha20 of the first 16 nonce bytes, sid || 0^4,
+ * which stay the same for a whole session (docs/FORMAT.md section 3). */
+void ms_ctx_subkey(ms_keyreq *req)
 {
-    if (!req->derived) {
+    unsigned char in[crypto_core_hchacha20_INPUTBYTES] = {0};
+
+    if (req->slot.has_sub) {
         return;
     }
+    memcpy(in, req->slot.sid, MQTTSEAL_SESSIONIDBYTES);
+    crypto_core_hchacha20(req->slot.sub, in, req->slot.key, NULL);
+    req->slot.has_sub = 1;
+    req->sub_new = 1;
+}
+
+void ms_ctx_key_wipe(ms_keyreq *req)
+{
+    /* key and sub are adjacent: one call wipes both. */
+    sodium_memzero(req->slot.key, sizeof req->slot.key + sizeof req->slot.sub);
+}
+
+void ms_ctx_key_remember(mqttseal_ctx *ctx, ms_keyreq *req)
+{
+    if (!req->derived && !req->sub_new) {
+        return;
+    }
+    if (!req->hashed) {
+        req->hash = ms_keycache_hash(ctx->cache, req->key_id, req->topic,
+                                     req->topic_len);
+    }
     pthread_mutex_lock(&ctx->lock);
-    /* A key derived from a keyring since replaced is not cached. Out of
+    /* Nothing found under a keyring since replaced is cached. Out of
      * memory only costs a later derivation. */
-    if (req->kr_gen == ctx->kr_gen) {
+    if (req->kr_gen == ctx->kr_gen && req->derived) {
         (void)ms_keycache_put_hashed(ctx->cache, req->hash, req->key_id,
-                                     req->topic, req->topic_len, req->key,
-                                     req->expires);
+                                     req->topic, req->topic_len, req->slot.key,
+                                     req->slot.expires);
+    }
+    if (req->kr_gen == ctx->kr_gen && req->sub_new) {
+        ms_keycache_set_sub(ctx->cache, req->hash, req->key_id, req->topic,
+                            req->topic_len, req->slot.sid, req->slot.sub);
     }
     pthread_mutex_unlock(&ctx->lock);
 }

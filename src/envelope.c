@@ -56,9 +56,8 @@ static int parse_lead(mqttseal_header *h, const unsigned char *env, size_t len)
     return MQTTSEAL_OK;
 }
 
-/* Reads one varint at *pos and advances it. */
-static int field(uint64_t *v, const unsigned char *env, size_t len, size_t *pos,
-                 uint64_t max)
+static int field_slow(uint64_t *v, const unsigned char *env, size_t len,
+                      size_t *pos, uint64_t max)
 {
     size_t used = 0;
     int rc = ms_varint_get(v, env + *pos, len - *pos, &used, max);
@@ -67,6 +66,18 @@ static int field(uint64_t *v, const unsigned char *env, size_t len, size_t *pos,
         *pos += used;
     }
     return rc;
+}
+
+/* Reads one varint at *pos and advances it. Every field's maximum is at
+ * least 127, so a one-byte varint needs no further checks. */
+static inline int field(uint64_t *v, const unsigned char *env, size_t len,
+                        size_t *pos, uint64_t max)
+{
+    if (*pos < len && env[*pos] < 0x80U) {
+        *v = env[(*pos)++];
+        return MQTTSEAL_OK;
+    }
+    return field_slow(v, env, len, pos, max);
 }
 
 static int parse_fields(mqttseal_header *h, const unsigned char *env,
@@ -122,35 +133,40 @@ static int parse_length(mqttseal_header *h, const unsigned char *env,
 int mqttseal_header_parse(mqttseal_header *hdr, const unsigned char *env,
                           size_t env_len)
 {
-    mqttseal_header h;
     size_t pos = 2;
     int rc;
 
     if (hdr == NULL || (env == NULL && env_len != 0)) {
         return MQTTSEAL_E_INVALID;
     }
-    memset(&h, 0, sizeof h);
-    rc = parse_lead(&h, env, env_len);
+    memset(hdr, 0, sizeof *hdr);
+    rc = parse_lead(hdr, env, env_len);
     if (rc == MQTTSEAL_OK) {
-        rc = parse_fields(&h, env, env_len, &pos);
+        rc = parse_fields(hdr, env, env_len, &pos);
     }
     if (rc == MQTTSEAL_OK) {
-        rc = parse_length(&h, env, env_len, &pos);
+        rc = parse_length(hdr, env, env_len, &pos);
     }
-    *hdr = h;
     return rc;
 }
 
 void ms_nonce(unsigned char nonce[MS_NONCEBYTES],
               const unsigned char sid[MQTTSEAL_SESSIONIDBYTES], uint64_t seq)
 {
-    size_t i;
-
     memcpy(nonce, sid, MQTTSEAL_SESSIONIDBYTES);
-    for (i = 0; i < 8; i++) {
-        nonce[MQTTSEAL_SESSIONIDBYTES + i] = (unsigned char)(seq >> (8 * i));
+    ms_ietf_nonce(nonce + MQTTSEAL_SESSIONIDBYTES, seq);
+}
+
+void ms_ietf_nonce(unsigned char nonce[MS_IETF_NONCEBYTES], uint64_t seq)
+{
+    memset(nonce, 0, 4);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    memcpy(nonce + 4, &seq, 8);
+#else
+    for (size_t i = 0; i < 8; i++) {
+        nonce[4 + i] = (unsigned char)(seq >> (8 * i));
     }
-    memset(nonce + MQTTSEAL_SESSIONIDBYTES + 8, 0, 4);
+#endif
 }
 
 size_t ms_ad_len(size_t header_len, size_t topic_len)

@@ -11,7 +11,8 @@
 #define MS_FLAG_TIMESTAMP 0x01U
 #define MS_FLAG_RETAINED 0x02U /* sealed to be published as retained */
 #define MS_FLAGS_KNOWN (MS_FLAG_TIMESTAMP | MS_FLAG_RETAINED)
-#define MS_NONCEBYTES 24U
+#define MS_NONCEBYTES 24U      /* XChaCha20 nonce */
+#define MS_IETF_NONCEBYTES 12U /* ChaCha20-IETF nonce under the subkey */
 #define MS_AD_DOMAIN "mqttseal/v1"
 #define MS_AD_DOMAIN_LEN 11U
 /* Associated data that fits on the stack: topics up to about 450 bytes
@@ -23,6 +24,10 @@ size_t ms_header_encode(unsigned char out[MQTTSEAL_HEADER_MAX],
                         const mqttseal_header *h);
 
 /** nonce = sid || u64le(seq) || 4 zero bytes. */
+/** The last 12 bytes of the nonce, which the session subkey encrypts
+ *  with: 0^4 || u64le(seq). */
+void ms_ietf_nonce(unsigned char nonce[MS_IETF_NONCEBYTES], uint64_t seq);
+
 void ms_nonce(unsigned char nonce[MS_NONCEBYTES],
               const unsigned char sid[MQTTSEAL_SESSIONIDBYTES], uint64_t seq);
 

@@ -13,6 +13,9 @@
 #include "secure.h"
 
 #define NIL UINT32_MAX
+/* A slot of the guarded arena: the message key, then the session subkey
+ * of the last sender session seen with it (docs/FORMAT.md section 3). */
+#define SLOT_BYTES (2U * MQTTSEAL_KEYBYTES)
 
 typedef struct entry {
     uint32_t key_id;
@@ -23,13 +26,15 @@ typedef struct entry {
     int64_t expires;
     char *topic;
     size_t topic_len;
+    unsigned char sub_sid[MQTTSEAL_SESSIONIDBYTES];
+    unsigned char has_sub;
 } entry;
 
 #define INITIAL_SLOTS 64U
 
 struct ms_keycache {
     entry *entries;
-    unsigned char *keys; /* slots * KEYBYTES, guarded */
+    unsigned char *keys; /* slots * SLOT_BYTES, guarded */
     uint32_t *buckets;
     size_t capacity; /* the most entries it may grow to */
     size_t slots;    /* entries allocated now */
@@ -98,17 +103,17 @@ static int grow(ms_keycache *c)
     size_t nb = buckets_for(slots);
     entry *e = calloc(slots, sizeof *e);
     uint32_t *b = calloc(nb, sizeof *b);
-    unsigned char *k = ms_secure_alloc(slots * MQTTSEAL_KEYBYTES);
+    unsigned char *k = ms_secure_alloc(slots * SLOT_BYTES);
 
     if (e == NULL || b == NULL || k == NULL) {
         free(e);
         free(b);
-        ms_secure_free(k, slots * MQTTSEAL_KEYBYTES);
+        ms_secure_free(k, slots * SLOT_BYTES);
         return MQTTSEAL_E_NOMEM;
     }
     memcpy(e, c->entries, c->slots * sizeof *e);
-    memcpy(k, c->keys, c->slots * MQTTSEAL_KEYBYTES);
-    ms_secure_free(c->keys, c->slots * MQTTSEAL_KEYBYTES);
+    memcpy(k, c->keys, c->slots * SLOT_BYTES);
+    ms_secure_free(c->keys, c->slots * SLOT_BYTES);
     free(c->entries);
     free(c->buckets);
     c->entries = e;
@@ -127,12 +132,12 @@ static int alloc_arrays(ms_keycache *c, size_t capacity)
     size_t nb = buckets_for(slots);
     entry *e = calloc(slots, sizeof *e);
     uint32_t *b = calloc(nb, sizeof *b);
-    unsigned char *k = ms_secure_alloc(slots * MQTTSEAL_KEYBYTES);
+    unsigned char *k = ms_secure_alloc(slots * SLOT_BYTES);
 
     if (e == NULL || b == NULL || k == NULL) {
         free(e);
         free(b);
-        ms_secure_free(k, slots * MQTTSEAL_KEYBYTES);
+        ms_secure_free(k, slots * SLOT_BYTES);
         return MQTTSEAL_E_NOMEM;
     }
     c->entries = e;
@@ -154,7 +159,7 @@ static void free_arrays(ms_keycache *c)
             free(c->entries[i].topic);
         }
     }
-    ms_secure_free(c->keys, c->slots * MQTTSEAL_KEYBYTES);
+    ms_secure_free(c->keys, c->slots * SLOT_BYTES);
     free(c->entries);
     free(c->buckets);
 }
@@ -252,16 +257,25 @@ static uint32_t find(const ms_keycache *c, uint64_t h, uint32_t key_id,
     return NIL;
 }
 
-static void copy_out(const ms_keycache *c, uint32_t i,
-                     unsigned char key[MQTTSEAL_KEYBYTES], int64_t *expires)
+/* The subkey when it belongs to session sid (then the key itself is not
+ * needed and not copied), else the key. */
+static void copy_out(const ms_keycache *c, uint32_t i, ms_keyslot *out)
 {
-    memcpy(key, c->keys + (size_t)i * MQTTSEAL_KEYBYTES, MQTTSEAL_KEYBYTES);
-    *expires = c->entries[i].expires;
+    const entry *e = &c->entries[i];
+    const unsigned char *slot = c->keys + (size_t)i * SLOT_BYTES;
+
+    out->expires = e->expires;
+    out->has_sub = out->sid != NULL && e->has_sub &&
+                   memcmp(e->sub_sid, out->sid, MQTTSEAL_SESSIONIDBYTES) == 0;
+    if (out->has_sub) {
+        memcpy(out->sub, slot + MQTTSEAL_KEYBYTES, MQTTSEAL_KEYBYTES);
+    } else {
+        memcpy(out->key, slot, MQTTSEAL_KEYBYTES);
+    }
 }
 
 int ms_keycache_get_head(const ms_keycache *c, uint32_t key_id, const char *t,
-                         size_t t_len, unsigned char key[MQTTSEAL_KEYBYTES],
-                         int64_t *expires)
+                         size_t t_len, ms_keyslot *out)
 {
     const entry *e = c->head == NIL ? NULL : &c->entries[c->head];
 
@@ -269,7 +283,7 @@ int ms_keycache_get_head(const ms_keycache *c, uint32_t key_id, const char *t,
         t_len > MS_KEYCACHE_HEAD_MAX || memcmp(e->topic, t, t_len) != 0) {
         return 0;
     }
-    copy_out(c, c->head, key, expires);
+    copy_out(c, c->head, out);
     return 1;
 }
 
@@ -277,19 +291,24 @@ int ms_keycache_get(ms_keycache *c, uint32_t key_id, const char *t,
                     size_t t_len, unsigned char key[MQTTSEAL_KEYBYTES],
                     int64_t *expires)
 {
+    ms_keyslot out = {.sid = NULL};
+    int hit;
+
     /* A publisher or subscriber on one busy topic hits the most recently
      * used entry: compare it before paying for the keyed hash. */
-    if (ms_keycache_get_head(c, key_id, t, t_len, key, expires)) {
-        return 1;
+    hit = ms_keycache_get_head(c, key_id, t, t_len, &out) ||
+          ms_keycache_get_hashed(c, ms_keycache_hash(c, key_id, t, t_len),
+                                 key_id, t, t_len, &out);
+    if (hit) {
+        memcpy(key, out.key, MQTTSEAL_KEYBYTES);
+        *expires = out.expires;
     }
-    return ms_keycache_get_hashed(c, ms_keycache_hash(c, key_id, t, t_len),
-                                  key_id, t, t_len, key, expires);
+    sodium_memzero(&out, sizeof out);
+    return hit;
 }
 
 int ms_keycache_get_hashed(ms_keycache *c, uint64_t h, uint32_t key_id,
-                           const char *t, size_t t_len,
-                           unsigned char key[MQTTSEAL_KEYBYTES],
-                           int64_t *expires)
+                           const char *t, size_t t_len, ms_keyslot *out)
 {
     uint32_t i = find(c, h, key_id, t, t_len);
 
@@ -300,8 +319,23 @@ int ms_keycache_get_hashed(ms_keycache *c, uint64_t h, uint32_t key_id,
         lru_unlink(c, i);
         lru_push_front(c, i);
     }
-    copy_out(c, i, key, expires);
+    copy_out(c, i, out);
     return 1;
+}
+
+void ms_keycache_set_sub(ms_keycache *c, uint64_t h, uint32_t key_id,
+                         const char *t, size_t t_len,
+                         const unsigned char sid[MQTTSEAL_SESSIONIDBYTES],
+                         const unsigned char sub[MQTTSEAL_KEYBYTES])
+{
+    uint32_t i = find(c, h, key_id, t, t_len);
+
+    if (i != NIL) {
+        memcpy(c->keys + (size_t)i * SLOT_BYTES + MQTTSEAL_KEYBYTES, sub,
+               MQTTSEAL_KEYBYTES);
+        memcpy(c->entries[i].sub_sid, sid, MQTTSEAL_SESSIONIDBYTES);
+        c->entries[i].has_sub = 1;
+    }
 }
 
 static void bucket_remove(ms_keycache *c, uint32_t i)
@@ -329,7 +363,8 @@ static uint32_t take_slot(ms_keycache *c)
     i = c->tail;
     lru_unlink(c, i);
     bucket_remove(c, i);
-    sodium_memzero(c->keys + (size_t)i * MQTTSEAL_KEYBYTES, MQTTSEAL_KEYBYTES);
+    sodium_memzero(c->keys + (size_t)i * SLOT_BYTES, SLOT_BYTES);
+    c->entries[i].has_sub = 0;
     c->topic_bytes -= c->entries[i].topic_len;
     return i;
 }
@@ -373,7 +408,8 @@ int ms_keycache_put_hashed(ms_keycache *c, uint64_t h, uint32_t key_id,
     e->key_id = key_id;
     e->hash = h;
     e->expires = expires;
-    memcpy(c->keys + (size_t)i * MQTTSEAL_KEYBYTES, key, MQTTSEAL_KEYBYTES);
+    e->has_sub = 0;
+    memcpy(c->keys + (size_t)i * SLOT_BYTES, key, MQTTSEAL_KEYBYTES);
     e->next = c->buckets[h & (c->nbuckets - 1)];
     c->buckets[h & (c->nbuckets - 1)] = i;
     lru_push_front(c, i);
@@ -384,7 +420,7 @@ void ms_keycache_clear(ms_keycache *c)
 {
     size_t i;
 
-    sodium_memzero(c->keys, c->slots * MQTTSEAL_KEYBYTES);
+    sodium_memzero(c->keys, c->slots * SLOT_BYTES);
     for (i = 0; i < c->slots; i++) {
         free(c->entries[i].topic);
         c->entries[i].topic = NULL;
@@ -400,6 +436,6 @@ size_t ms_keycache_count(const ms_keycache *c)
 
 size_t ms_keycache_bytes(const ms_keycache *c)
 {
-    return sizeof *c + c->slots * (sizeof(entry) + MQTTSEAL_KEYBYTES) +
+    return sizeof *c + c->slots * (sizeof(entry) + SLOT_BYTES) +
            c->nbuckets * sizeof(uint32_t) + c->topic_bytes;
 }

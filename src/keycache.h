@@ -15,6 +15,16 @@
 
 typedef struct ms_keycache ms_keycache;
 
+/* What a lookup copies out. With sid set, an entry whose session subkey
+ * belongs to sid yields the subkey (has_sub = 1) and not the key. */
+typedef struct ms_keyslot {
+    const unsigned char *sid; /* in: the sender session, or NULL */
+    unsigned char key[MQTTSEAL_KEYBYTES];
+    unsigned char sub[MQTTSEAL_KEYBYTES]; /* right after key: wiped as one */
+    int has_sub;
+    int64_t expires;
+} ms_keyslot;
+
 /* Topics up to this length are compared with the most recent entry
  * before hashing; longer ones are hashed outside the context's lock. */
 #define MS_KEYCACHE_HEAD_MAX 256U
@@ -46,14 +56,19 @@ uint64_t ms_keycache_hash(const ms_keycache *c, uint32_t key_id, const char *t,
 /** Hit only if (key_id, topic) is the most recently used entry and the
  *  topic is at most MS_KEYCACHE_HEAD_MAX bytes; nothing moves. */
 int ms_keycache_get_head(const ms_keycache *c, uint32_t key_id, const char *t,
-                         size_t t_len, unsigned char key[MQTTSEAL_KEYBYTES],
-                         int64_t *expires);
+                         size_t t_len, ms_keyslot *out);
 
-/** ms_keycache_get and _put with h = ms_keycache_hash(...) given. */
+/** A lookup with h = ms_keycache_hash(...) given; 1 if found. */
 int ms_keycache_get_hashed(ms_keycache *c, uint64_t h, uint32_t key_id,
-                           const char *t, size_t t_len,
-                           unsigned char key[MQTTSEAL_KEYBYTES],
-                           int64_t *expires);
+                           const char *t, size_t t_len, ms_keyslot *out);
+
+/** Remember sub as the session subkey of sid for an entry present. */
+void ms_keycache_set_sub(ms_keycache *c, uint64_t h, uint32_t key_id,
+                         const char *t, size_t t_len,
+                         const unsigned char sid[MQTTSEAL_SESSIONIDBYTES],
+                         const unsigned char sub[MQTTSEAL_KEYBYTES]);
+
+/** ms_keycache_put with h = ms_keycache_hash(...) given. */
 int ms_keycache_put_hashed(ms_keycache *c, uint64_t h, uint32_t key_id,
                            const char *t, size_t t_len,
                            const unsigned char key[MQTTSEAL_KEYBYTES],

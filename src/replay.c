@@ -34,6 +34,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
+
 /* Slot indices are uint32_t and MS_NONE is reserved. */
 #define MS_SLOTS_MAX (UINT32_MAX - 1U)
 #define MS_SESSIONS_MAX (MS_SLOTS_MAX / 5U)
@@ -259,7 +261,7 @@ static void ring_block_below(const ms_replay *r, uint64_t *ring, uint64_t seq,
     }
 }
 
-static int window_update(ms_replay *r, uint32_t i, uint64_t seq)
+static inline int window_update(ms_replay *r, uint32_t i, uint64_t seq)
 {
     ms_slot *e = &r->ent[i];
     uint64_t *ring = ring_of(r, i);
@@ -338,10 +340,27 @@ static int tomb_grow(ms_replay *r)
 
 /* ---- sessions and tombstones --------------------------------------- */
 
+/* A lower bound of now: the cheap coarse clock less twice its margin
+ * (an earlier time forgets less, so it can only be stricter). */
+static uint64_t clock_lower(void)
+{
+    uint64_t t = ms_clock_upper_ms();
+
+    return t > 2U * MS_CLOCK_COARSE_MARGIN_MS
+               ? t - 2U * MS_CLOCK_COARSE_MARGIN_MS
+               : 0U;
+}
+
+/* now_ms 0: read the clock only here, on the rare path that needs it. */
 static int is_stale(const ms_replay *r, const ms_slot *e, uint64_t now_ms)
 {
-    return r->max_age_ms != 0 && e->ts_max != 0 && now_ms > e->ts_max &&
-           now_ms - e->ts_max > r->max_age_ms;
+    if (r->max_age_ms == 0 || e->ts_max == 0) {
+        return 0;
+    }
+    if (now_ms == 0) {
+        now_ms = clock_lower();
+    }
+    return now_ms > e->ts_max && now_ms - e->ts_max > r->max_age_ms;
 }
 
 /* Forget slot i of list l: its key id's mark rises to its newest
@@ -461,7 +480,8 @@ static int tomb_revive(ms_replay *r, uint32_t t, uint64_t seq, uint64_t ts,
     return MQTTSEAL_OK;
 }
 
-static int accept_tracked(ms_replay *r, uint32_t i, uint64_t seq, uint64_t ts)
+static inline int accept_tracked(ms_replay *r, uint32_t i, uint64_t seq,
+                                 uint64_t ts)
 {
     int rc = window_update(r, i, seq);
 

@@ -36,7 +36,7 @@ void ms_replay_stats(const ms_replay *r, ms_replay_stat *st);
 
 /**
  * Record an authenticated (key_id, session_id, seq). has_ts/ts_ms: the
- * message's timestamp; now_ms: the clock.
+ * message's timestamp; now_ms: the clock (0: read it when needed).
  * @return OK, E_REPLAY (already accepted), E_TOO_OLD (below the window
  *         or at/below a tombstone's mark), E_SESSION_LOST (unknown
  *         session after state for key_id was dropped, and no timestamp

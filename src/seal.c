@@ -50,9 +50,9 @@ static int key_usable(int64_t expires, uint64_t *now_ms)
 static int encrypt(unsigned char *out, size_t cap, size_t *out_len,
                    const char *topic, size_t tlen, const unsigned char *msg,
                    size_t msg_len, const mqttseal_header *h,
-                   const unsigned char key[MQTTSEAL_KEYBYTES])
+                   const unsigned char sub[MQTTSEAL_KEYBYTES])
 {
-    unsigned char nonce[MS_NONCEBYTES];
+    unsigned char nonce[MS_IETF_NONCEBYTES];
     unsigned char header[MQTTSEAL_HEADER_MAX];
     size_t hlen = ms_header_encode(header, h);
     ad_buf ad;
@@ -64,10 +64,11 @@ static int encrypt(unsigned char *out, size_t cap, size_t *out_len,
     if ((rc = ad_make(&ad, header, hlen, topic, tlen)) != MQTTSEAL_OK) {
         return rc;
     }
-    ms_nonce(nonce, h->session_id, h->seq);
+    ms_ietf_nonce(nonce, h->seq);
     memcpy(out, header, hlen);
-    crypto_aead_xchacha20poly1305_ietf_encrypt(out + hlen, NULL, msg, msg_len,
-                                               ad.p, ad.len, NULL, nonce, key);
+    /* XChaCha20-Poly1305 with the session's subkey: section 3. */
+    crypto_aead_chacha20poly1305_ietf_encrypt(out + hlen, NULL, msg, msg_len,
+                                              ad.p, ad.len, NULL, nonce, sub);
     *out_len = hlen + msg_len + MQTTSEAL_ABYTES;
     ad_done(&ad);
     return MQTTSEAL_OK;
@@ -81,6 +82,9 @@ static int check_levels(mqttseal_ctx *ctx, const char *topic, size_t tlen)
     unsigned levels = 1;
     const char *p = topic, *end = topic + tlen;
 
+    if (tlen < max) {
+        return MQTTSEAL_OK; /* tlen bytes hold at most tlen + 1 levels */
+    }
     while ((p = memchr(p, '/', (size_t)(end - p))) != NULL) {
         if (++levels > max) {
             return MQTTSEAL_E_TOPIC_DEPTH;
@@ -131,27 +135,32 @@ static int seal_primary(mqttseal_ctx *ctx, unsigned char *out, size_t cap,
                         const unsigned char *msg, size_t msg_len,
                         unsigned flags)
 {
-    ms_keyreq req = {.topic = topic, .topic_len = tlen};
+    ms_keyreq req;
     mqttseal_header h;
     ms_snapshot snap;
     ms_claim claim;
     uint64_t now_ms = 0;
-    int rc = ms_ctx_key_lookup(ctx, &req, &snap, &claim);
+    int rc;
 
-    if (rc == MQTTSEAL_OK && !key_usable(req.expires, &now_ms)) {
+    ms_ctx_keyreq_init(&req, 0, topic, tlen, NULL);
+    rc = ms_ctx_key_lookup(ctx, &req, &snap, &claim);
+
+    if (rc == MQTTSEAL_OK && !key_usable(req.slot.expires, &now_ms)) {
         rc = MQTTSEAL_E_KEY_EXPIRED;
     }
     if (rc == MQTTSEAL_OK) {
         fill_header(&h, &snap, &claim, msg_len, flags, &now_ms);
         h.key_id = req.key_id;
-        rc = encrypt(out, cap, out_len, topic, tlen, msg, msg_len, &h, req.key);
+        ms_ctx_subkey(&req);
+        rc = encrypt(out, cap, out_len, topic, tlen, msg, msg_len, &h,
+                     req.slot.sub);
     }
     if (rc == MQTTSEAL_OK) {
         ms_ctx_key_remember(ctx, &req);
         atomic_fetch_add_explicit(&ctx->counters.sealed, 1,
                                   memory_order_relaxed);
     }
-    sodium_memzero(req.key, sizeof req.key);
+    ms_ctx_key_wipe(&req);
     return rc;
 }
 
@@ -194,21 +203,22 @@ int ms_test_seal_fields(mqttseal_ctx *ctx, unsigned char *out, size_t out_cap,
                         const unsigned char *msg, size_t msg_len,
                         const mqttseal_header *fields)
 {
-    ms_keyreq req = {
-        .key_id = fields->key_id, .topic = topic, .topic_len = topic_len};
     mqttseal_header h = *fields;
     ms_snapshot snap;
+    ms_keyreq req;
     int rc = check_seal_args(ctx, out, out_len, topic, topic_len, msg, msg_len);
 
     h.payload_len = msg_len;
+    ms_ctx_keyreq_init(&req, h.key_id, topic, topic_len, h.session_id);
     if (rc == MQTTSEAL_OK) {
         rc = ms_ctx_key_lookup(ctx, &req, &snap, NULL);
     }
     if (rc == MQTTSEAL_OK) {
+        ms_ctx_subkey(&req);
         rc = encrypt(out, out_cap, out_len, topic, topic_len, msg, msg_len, &h,
-                     req.key);
+                     req.slot.sub);
     }
-    sodium_memzero(req.key, sizeof req.key);
+    ms_ctx_key_wipe(&req);
     return rc;
 }
 
@@ -250,17 +260,11 @@ static int check_replay(mqttseal_ctx *ctx, const mqttseal_header *h,
     int rc = MQTTSEAL_OK;
 
     pthread_mutex_lock(&ctx->lock);
-    if (ctx->replay_on && (rc = ms_ctx_replay_ready(ctx)) == MQTTSEAL_OK) {
-        /* The replay state uses the time only to tell stale sessions, for
-         * which an earlier time is stricter: the cheap coarse clock, less
-         * its margin, will do. */
-        uint64_t lower = *now_ms ? *now_ms : ms_clock_upper_ms();
-
-        lower = lower > 2U * MS_CLOCK_COARSE_MARGIN_MS
-                    ? lower - 2U * MS_CLOCK_COARSE_MARGIN_MS
-                    : 0U;
+    if (ctx->replay_on &&
+        (ctx->replay != NULL || (rc = ms_ctx_replay_ready(ctx)) == 0)) {
+        /* 0: the replay state reads the clock itself if it needs it. */
         rc = ms_replay_accept(ctx->replay, h->key_id, h->session_id, h->seq,
-                              h->has_timestamp, h->timestamp_ms, lower);
+                              h->has_timestamp, h->timestamp_ms, *now_ms);
     }
     pthread_mutex_unlock(&ctx->lock);
     return rc;
@@ -271,19 +275,19 @@ static int check_replay(mqttseal_ctx *ctx, const mqttseal_header *h,
  * header is already copied into the associated data). */
 static int decrypt(unsigned char *out, const unsigned char *env,
                    const mqttseal_header *h, const ad_buf *ad,
-                   const unsigned char key[MQTTSEAL_KEYBYTES])
+                   const unsigned char sub[MQTTSEAL_KEYBYTES])
 {
-    unsigned char nonce[MS_NONCEBYTES];
+    unsigned char nonce[MS_IETF_NONCEBYTES];
     size_t clen = h->payload_len + MQTTSEAL_ABYTES;
     const unsigned char *c = env + h->header_len;
 
-    ms_nonce(nonce, h->session_id, h->seq);
+    ms_ietf_nonce(nonce, h->seq);
     if (out == env) {
         memmove(out, c, clen);
         c = out;
     }
-    if (crypto_aead_xchacha20poly1305_ietf_decrypt(
-            out, NULL, NULL, c, clen, ad->p, ad->len, nonce, key) != 0) {
+    if (crypto_aead_chacha20poly1305_ietf_decrypt(
+            out, NULL, NULL, c, clen, ad->p, ad->len, nonce, sub) != 0) {
         return MQTTSEAL_E_AUTH;
     }
     return MQTTSEAL_OK;
@@ -295,22 +299,25 @@ static int open_keyed(mqttseal_ctx *ctx, unsigned char *out, const char *topic,
                       const mqttseal_header *h, uint64_t *now_ms,
                       ms_snapshot *snap)
 {
-    ms_keyreq req = {.key_id = h->key_id, .topic = topic, .topic_len = tlen};
+    ms_keyreq req;
     ad_buf ad;
-    int rc = ms_ctx_key_lookup(ctx, &req, snap, NULL);
+    int rc;
 
-    if (rc == MQTTSEAL_OK && !key_usable(req.expires, now_ms)) {
+    ms_ctx_keyreq_init(&req, h->key_id, topic, tlen, h->session_id);
+    rc = ms_ctx_key_lookup(ctx, &req, snap, NULL);
+    if (rc == MQTTSEAL_OK && !key_usable(req.slot.expires, now_ms)) {
         rc = MQTTSEAL_E_KEY_EXPIRED;
     }
     if (rc == MQTTSEAL_OK &&
         (rc = ad_make(&ad, env, h->header_len, topic, tlen)) == MQTTSEAL_OK) {
-        rc = decrypt(out, env, h, &ad, req.key);
+        ms_ctx_subkey(&req);
+        rc = decrypt(out, env, h, &ad, req.slot.sub);
         ad_done(&ad);
     }
     if (rc == MQTTSEAL_OK) {
         ms_ctx_key_remember(ctx, &req);
     }
-    sodium_memzero(req.key, sizeof req.key);
+    ms_ctx_key_wipe(&req);
     return rc;
 }
 
@@ -324,7 +331,7 @@ int mqttseal_open(mqttseal_ctx *ctx, unsigned char *out, size_t out_cap,
     uint64_t now_ms = 0;
     int rc = MQTTSEAL_OK;
 
-    memset(&h, 0, sizeof h);
+    h.payload_len = 0; /* the rest is filled by the parser before use */
     if (ctx == NULL || out_len == NULL || (out == NULL && out_cap != 0) ||
         (env == NULL && env_len != 0) || (topic == NULL && topic_len != 0)) {
         rc = MQTTSEAL_E_INVALID;

@@ -25,8 +25,8 @@ int ms_filter_parse(const char *filter, size_t len, ms_filter_kind *kind,
                     size_t *prefix_len);
 
 /** 1 if the grant (kind, prefix P) covers topic name t, else 0. */
-int ms_filter_covers(ms_filter_kind kind, const char *prefix,
-                     size_t prefix_len, const char *t, size_t t_len);
+int ms_filter_covers(ms_filter_kind kind, const char *prefix, size_t prefix_len,
+                     const char *t, size_t t_len);
 
 /** Node key of one more level: keyed BLAKE2b, level length-prefixed. */
 void ms_kdf_child(unsigned char out[MQTTSEAL_KEYBYTES],

@@ -249,8 +249,8 @@ static void header_nonce_ad(void **state)
 {
     unsigned char nonce[MS_NONCEBYTES], sid[12], ad[64];
     static const unsigned char want[] = {
-        0,    1,    2,    3,    4,    5,    6,    7,    8, 9, 10, 11,
-        0x08, 0x07, 0x06, 0x05, 0x04, 0x03, 0x02, 0x01, 0, 0, 0,  0};
+        0, 1, 2, 3, 4,    5,    6,    7,    8,    9,    10,   11,
+        0, 0, 0, 0, 0x08, 0x07, 0x06, 0x05, 0x04, 0x03, 0x02, 0x01};
     size_t i;
 
     (void)state;

@@ -155,7 +155,9 @@ static void check_keys(const vector *v, const unsigned char *topic, size_t tlen,
     free(want);
 }
 
-/* Decrypts with raw libsodium using FORMAT.md's nonce and AD layout. */
+/* Decrypts with raw libsodium XChaCha20-Poly1305, using FORMAT.md's
+ * nonce and AD layout: the library's session subkey must give exactly
+ * XChaCha20-Poly1305 with the nonce sid || 0^4 || u64le(seq). */
 static void check_raw_aead(const unsigned char *env, size_t n,
                            const unsigned char *topic, size_t tlen,
                            const unsigned char mkey[32],
@@ -168,7 +170,7 @@ static void check_raw_aead(const unsigned char *env, size_t n,
     assert_int_equal(mqttseal_header_parse(&h, env, n), MQTTSEAL_OK);
     memcpy(nonce, h.session_id, 12);
     for (int i = 0; i < 8; i++) {
-        nonce[12 + i] = (unsigned char)(h.seq >> (8 * i));
+        nonce[16 + i] = (unsigned char)(h.seq >> (8 * i));
     }
     adlen = 11 + h.header_len + 2 + tlen;
     ad = malloc(adlen);
@@ -237,8 +239,8 @@ static void reproduce(const vector *v)
     assert_int_equal(m, ptlen);
     assert_memory_equal(out, pt, ptlen);
     assert_int_equal(mqttseal_header_parse(&h, env, elen), MQTTSEAL_OK);
-    assert_int_equal(env[1], (h.has_timestamp ? 1 : 0) |
-                                 (h.sealed_retained ? 2 : 0));
+    assert_int_equal(env[1],
+                     (h.has_timestamp ? 1 : 0) | (h.sealed_retained ? 2 : 0));
     assert_int_equal(h.sealed_retained, get(v, "sealed_retained") != NULL);
     mqttseal_ctx_free(ctx);
     free(topic), free(pt), free(env), free(sid), free(out);

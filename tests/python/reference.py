@@ -70,7 +70,7 @@ def header(key_id, sid, seq, ts, ct_len, retained=False):
 
 
 def nonce(sid, seq):
-    return sid + seq.to_bytes(8, "little") + bytes(4)
+    return sid + bytes(4) + seq.to_bytes(8, "little")
 
 
 def ad(hdr, topic):

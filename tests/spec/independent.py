@@ -76,7 +76,7 @@ def seal(root, key_id, topic, sid, seq, ts, plaintext, retained=False):
     if ts is not None:
         header += varint(ts)
     header += varint(len(plaintext))
-    nonce = sid + seq.to_bytes(8, "little") + b"\0" * 4
+    nonce = sid + b"\0" * 4 + seq.to_bytes(8, "little")
     ad = b"mqttseal/v1" + header + len(topic).to_bytes(2, "big") + topic
     return header + crypto_aead_xchacha20poly1305_ietf_encrypt(
         plaintext, ad, nonce, message_key(root, topic))
@@ -126,7 +126,7 @@ def open_envelope(keyring, topic, env, now_ms=None):
     check_topic(topic)
     key_id, sid, seq, pos = parse_header(env)
     key = message_key_from(keyring, key_id, topic, now_ms)
-    nonce = sid + seq.to_bytes(8, "little") + b"\0" * 4
+    nonce = sid + b"\0" * 4 + seq.to_bytes(8, "little")
     ad = b"mqttseal/v1" + env[:pos] + len(topic).to_bytes(2, "big") + topic
     try:
         return crypto_aead_xchacha20poly1305_ietf_decrypt(
