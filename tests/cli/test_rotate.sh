@@ -136,7 +136,7 @@ for i, l in enumerate(lines):
         lines[i] = " ".join(f)
 open(path, "w").write("\n".join(lines))
 PY
-cp cam.keyring cam.before
+for f in fleet cam ok; do cp $f.keyring $f.before; done
 expect 2 "keyring 'cam.keyring'.*key id 1.*'site/cam/#'.*not the key" -- \
     "$M" rotate --keyring fleet.keyring ok.keyring cam.keyring
 for f in fleet cam ok; do
