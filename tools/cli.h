@@ -124,6 +124,20 @@ int64_t cli_keyring_expiry(const mqttseal_keyring *kr, uint32_t id);
 int cli_keyring_has(const mqttseal_keyring *kr, uint32_t id,
                     const char *filter);
 
+/* ---- replay-state files (cli_state.c) ------------------------------ */
+
+/*
+ * Load ctx's replay state from path. A missing file is the first run:
+ * *fresh is set to 1 and CLI_OK returned. Any other failure (unreadable,
+ * owned by another user, corrupt, saved with another keyring) prints one
+ * line and returns CLI_FILE.
+ */
+int cli_state_load(mqttseal_ctx *ctx, const char *path, int *fresh);
+
+/* Save ctx's replay state to path atomically; on failure print one line
+ * starting with "cmd: " and return CLI_FILE. */
+int cli_state_save(mqttseal_ctx *ctx, const char *path, const char *cmd);
+
 /* ---- bytes (cli_io.c) ---------------------------------------------- */
 
 /*
