@@ -70,13 +70,14 @@ static int ref_parse(mqttseal_header *h, const uint8_t *p, size_t len)
     if (len < 2) {
         return MQTTSEAL_E_TRUNCATED;
     }
-    if ((p[1] & 0xfeU) != 0) {
+    if ((p[1] & 0xfcU) != 0) {
         return MQTTSEAL_E_RESERVED;
     }
     h->version = 1;
     h->suite = 1;
     h->flags = p[1];
     h->has_timestamp = p[1] & 1;
+    h->sealed_retained = (p[1] >> 1) & 1;
     if ((rc = ref_varint(&v, p, len, &pos, UINT32_MAX)) != MQTTSEAL_OK) {
         return rc;
     }

@@ -26,17 +26,18 @@
 #include "mqttseal/mqttseal.h"
 #include "open_keys.h"
 
-#define OPT_RETAINED 0x01U  /* open with MQTTSEAL_OPEN_RETAINED */
+#define OPT_RETAINED 0x01U  /* sealed as retained, delivered as retained */
 #define OPT_IN_PLACE 0x02U  /* out == env */
 #define OPT_REPLAY 0x04U    /* fresh replay state, 64-bit window */
-#define OPT_FRESH 0x08U     /* max age 60 s, skew 1 s, exempt retained */
+#define OPT_FRESH 0x08U     /* max age 60 s, retained max age 1 h */
 #define OPT_TIGHT 0x10U     /* out_cap is exactly what the header needs */
 #define OPT_ROUNDTRIP 0x20U /* seal the rest first */
 #define OPT_KEY_SHIFT 6     /* round trip: fuzz_open_seal_ids[opt >> 6] */
 
 #define NOW_MS UINT64_C(1700000000000)
 #define MAX_AGE_MS 60000U
-#define SKEW_MS 1000U
+#define SKEW_MS 1000U /* always applied, fresh or not */
+#define RETAINED_MAX_AGE_MS 3600000U
 
 static mqttseal_ctx *ctx;
 static int verbose; /* FUZZ_OPEN_VERBOSE=1: print each open's result */
@@ -61,6 +62,7 @@ static void reset_replay(int on)
     ms_replay *r = NULL;
 
     FUZZ_ASSERT(ms_replay_new(&r, 64, 4) == MQTTSEAL_OK);
+    FUZZ_ASSERT(ms_replay_set_capacity(r, 16) == MQTTSEAL_OK);
     ms_replay_free(ctx->replay);
     ctx->replay = r;
     ctx->replay_window = 64;
@@ -71,14 +73,14 @@ static void reset_replay(int on)
 static void configure(unsigned opt)
 {
     reset_replay((opt & OPT_REPLAY) != 0);
-    FUZZ_ASSERT(mqttseal_ctx_set_freshness(ctx,
-                                           (opt & OPT_FRESH) ? MAX_AGE_MS : 0,
-                                           SKEW_MS, 1) == MQTTSEAL_OK);
+    FUZZ_ASSERT(mqttseal_ctx_set_freshness(
+                    ctx, (opt & OPT_FRESH) ? MAX_AGE_MS : 0, SKEW_MS,
+                    RETAINED_MAX_AGE_MS) == MQTTSEAL_OK);
 }
 
 static int known_code(int rc)
 {
-    return rc >= MQTTSEAL_OK && rc <= MQTTSEAL_E_CRYPTO &&
+    return rc >= MQTTSEAL_OK && rc <= MQTTSEAL_E_TOPIC_DEPTH &&
            rc != MQTTSEAL_E_TOO_LARGE && rc != MQTTSEAL_E_FILTER &&
            rc != MQTTSEAL_E_FILTER_PLUS && rc != MQTTSEAL_E_SEQ_EXHAUSTED &&
            rc != MQTTSEAL_E_NO_PRIMARY && rc != MQTTSEAL_E_KEYRING_SYNTAX &&
@@ -187,13 +189,31 @@ static int expect_seal(uint32_t key_id, const char *t, size_t tlen)
     }
 }
 
+static unsigned levels_of(const char *t, size_t tlen)
+{
+    unsigned n = 1;
+
+    for (size_t i = 0; i < tlen; i++) {
+        n += t[i] == '/';
+    }
+    return n;
+}
+
 /* What opening an authentic envelope must give under these options. */
-static int expect_open(unsigned opt, const mqttseal_header *f)
+static int expect_open(unsigned opt, const mqttseal_header *f, const char *t,
+                       size_t tlen)
 {
     uint64_t ts = f->timestamp_ms;
+    uint64_t age = f->sealed_retained ? RETAINED_MAX_AGE_MS : MAX_AGE_MS;
 
+    if (levels_of(t, tlen) > MQTTSEAL_LEVELS_DEFAULT) {
+        return MQTTSEAL_E_TOPIC_DEPTH; /* before any key is looked up */
+    }
     if (f->key_id == 4) {
         return MQTTSEAL_E_KEY_EXPIRED; /* checked before the tag */
+    }
+    if (f->has_timestamp && ts > NOW_MS && ts - NOW_MS > SKEW_MS) {
+        return MQTTSEAL_E_FUTURE;
     }
     if (!(opt & OPT_FRESH)) {
         return MQTTSEAL_OK;
@@ -201,10 +221,7 @@ static int expect_open(unsigned opt, const mqttseal_header *f)
     if (!f->has_timestamp) {
         return MQTTSEAL_E_NO_TIMESTAMP;
     }
-    if (ts > NOW_MS && ts - NOW_MS > SKEW_MS) {
-        return MQTTSEAL_E_FUTURE;
-    }
-    if (!(opt & OPT_RETAINED) && NOW_MS > ts && NOW_MS - ts > MAX_AGE_MS) {
+    if (NOW_MS > ts && NOW_MS - ts > age) {
         return MQTTSEAL_E_STALE;
     }
     return MQTTSEAL_OK;
@@ -231,6 +248,7 @@ static void roundtrip_mode(unsigned opt, const char *topic, size_t tlen,
     /* Timestamp offsets of -64..+63 s in 500 ms steps; 0x80 = none. */
     f.has_timestamp = rest[10] != 0x80;
     f.timestamp_ms = NOW_MS + (uint64_t)((int8_t)rest[10] * 500);
+    f.sealed_retained = (opt & OPT_RETAINED) != 0;
     rest += 11;
     len -= 11;
 
@@ -246,7 +264,7 @@ static void roundtrip_mode(unsigned opt, const char *topic, size_t tlen,
         return;
     }
     FUZZ_ASSERT(env_len <= cap && env_len >= len + MQTTSEAL_OVERHEAD_MIN);
-    want = expect_open(opt, &f);
+    want = expect_open(opt, &f, topic, tlen);
     rc = open_checked(opt, topic, tlen, env, env_len, &plain, &plain_len);
     FUZZ_ASSERT(rc == want);
     if (rc == MQTTSEAL_OK) {

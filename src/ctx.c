@@ -1,11 +1,50 @@
-/* Context life cycle and options. The message path is in seal.c. */
+/* Context life cycle and options. The message path is in ctx_keys.c
+ * and seal.c; replay-state files in ctx_state.c. */
 #include "ctx.h"
 
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "forkgen.h"
 #include "keyring.h"
+
+void ms_krref_unref(ms_krref *r)
+{
+    if (r != NULL && atomic_fetch_sub(&r->refs, 1) == 1) {
+        mqttseal_keyring_free(r->kr);
+        sodium_memzero(r, sizeof *r);
+        free(r);
+    }
+}
+
+static int krref_new(ms_krref **out, const mqttseal_keyring *kr)
+{
+    ms_krref *r = calloc(1, sizeof *r);
+    int rc;
+
+    if (r == NULL) {
+        return MQTTSEAL_E_NOMEM;
+    }
+    if ((rc = ms_keyring_copy(&r->kr, kr)) != MQTTSEAL_OK) {
+        free(r);
+        return rc;
+    }
+    atomic_init(&r->refs, 1);
+    *out = r;
+    return MQTTSEAL_OK;
+}
+
+ms_krref *ms_ctx_keyring_ref(mqttseal_ctx *ctx)
+{
+    ms_krref *r;
+
+    pthread_mutex_lock(&ctx->lock);
+    r = ctx->kr;
+    atomic_fetch_add(&r->refs, 1);
+    pthread_mutex_unlock(&ctx->lock);
+    return r;
+}
 
 static int ctx_alloc(mqttseal_ctx **out)
 {
@@ -20,9 +59,14 @@ static int ctx_alloc(mqttseal_ctx **out)
     }
     ctx->replay_window = MQTTSEAL_REPLAY_WINDOW_DEFAULT;
     ctx->replay_sessions = MQTTSEAL_REPLAY_SESSIONS_DEFAULT;
-    atomic_init(&ctx->next_seq, 0);
-    /* Drawn once: no random call per message (the nonce is derived). */
+    ctx->replay_capacity = MQTTSEAL_REPLAY_REMEMBER_DEFAULT;
+    ctx->skew_ms = MQTTSEAL_SKEW_DEFAULT_MS;
+    ctx->replay_on = 1;
+    atomic_init(&ctx->max_levels, MQTTSEAL_LEVELS_DEFAULT);
+    /* Drawn once per session: no random call per message (the nonce is
+     * derived from it and the sequence number). */
     randombytes_buf(ctx->sid, sizeof ctx->sid);
+    ctx->sess_gen = ms_forkgen_current();
     *out = ctx;
     return MQTTSEAL_OK;
 }
@@ -31,7 +75,8 @@ static void load_primary(mqttseal_ctx *ctx)
 {
     uint32_t id = 0;
 
-    ctx->has_primary = mqttseal_keyring_primary(ctx->kr, &id) == MQTTSEAL_OK;
+    ctx->has_primary =
+        mqttseal_keyring_primary(ctx->kr->kr, &id) == MQTTSEAL_OK;
     ctx->primary = id;
 }
 
@@ -50,20 +95,15 @@ int mqttseal_ctx_new(mqttseal_ctx **out, const mqttseal_keyring *kr)
     if ((rc = ctx_alloc(&ctx)) != MQTTSEAL_OK) {
         return rc;
     }
-    rc = ms_keyring_copy(&ctx->kr, kr);
+    rc = krref_new(&ctx->kr, kr);
     if (rc == MQTTSEAL_OK) {
         rc = ms_keycache_new(&ctx->cache, MQTTSEAL_CACHE_DEFAULT);
-    }
-    if (rc == MQTTSEAL_OK) {
-        rc = ms_replay_new(&ctx->replay, ctx->replay_window,
-                           ctx->replay_sessions);
     }
     if (rc != MQTTSEAL_OK) {
         mqttseal_ctx_free(ctx);
         return rc;
     }
     load_primary(ctx);
-    ctx->replay_on = 1;
     *out = ctx;
     return MQTTSEAL_OK;
 }
@@ -92,7 +132,7 @@ void mqttseal_ctx_free(mqttseal_ctx *ctx)
     if (ctx == NULL) {
         return;
     }
-    mqttseal_keyring_free(ctx->kr);
+    ms_krref_unref(ctx->kr);
     ms_keycache_free(ctx->cache);
     ms_replay_free(ctx->replay);
     pthread_mutex_destroy(&ctx->lock);
@@ -102,77 +142,109 @@ void mqttseal_ctx_free(mqttseal_ctx *ctx)
 
 int mqttseal_ctx_set_keyring(mqttseal_ctx *ctx, const mqttseal_keyring *kr)
 {
-    mqttseal_keyring *copy = NULL, *old;
+    ms_krref *copy = NULL, *old;
     int rc;
 
     if (ctx == NULL || kr == NULL) {
         return MQTTSEAL_E_INVALID;
     }
-    if ((rc = ms_keyring_copy(&copy, kr)) != MQTTSEAL_OK) {
+    if ((rc = krref_new(&copy, kr)) != MQTTSEAL_OK) {
         return rc;
     }
     pthread_mutex_lock(&ctx->lock);
     old = ctx->kr;
     ctx->kr = copy;
+    ctx->kr_gen++;
     ms_keycache_clear(ctx->cache);
     load_primary(ctx);
     pthread_mutex_unlock(&ctx->lock);
-    mqttseal_keyring_free(old);
+    ms_krref_unref(old);
     return MQTTSEAL_OK;
 }
 
 int mqttseal_ctx_set_cache_size(mqttseal_ctx *ctx, size_t entries)
 {
-    ms_keycache *cache = NULL, *old;
     int rc;
 
     if (ctx == NULL) {
         return MQTTSEAL_E_INVALID;
     }
-    if ((rc = ms_keycache_new(&cache, entries)) != MQTTSEAL_OK) {
-        return rc;
-    }
     pthread_mutex_lock(&ctx->lock);
-    old = ctx->cache;
-    ctx->cache = cache;
+    rc = ms_keycache_resize(ctx->cache, entries);
+    ctx->kr_gen++;
     pthread_mutex_unlock(&ctx->lock);
-    ms_keycache_free(old);
+    return rc;
+}
+
+int mqttseal_ctx_set_max_levels(mqttseal_ctx *ctx, unsigned levels)
+{
+    if (ctx == NULL || levels == 0 || levels > MQTTSEAL_TOPIC_MAX) {
+        return MQTTSEAL_E_INVALID;
+    }
+    atomic_store(&ctx->max_levels, levels);
     return MQTTSEAL_OK;
 }
 
+int ms_ctx_replay_ready(mqttseal_ctx *ctx)
+{
+    int rc;
+
+    if (ctx->replay != NULL) {
+        return MQTTSEAL_OK;
+    }
+    rc = ms_replay_new(&ctx->replay, ctx->replay_window, ctx->replay_sessions);
+    if (rc == MQTTSEAL_OK) {
+        rc = ms_replay_set_capacity(ctx->replay, ctx->replay_capacity);
+        ms_replay_set_max_age(ctx->replay, ctx->max_age_ms);
+    }
+    if (rc != MQTTSEAL_OK) {
+        ms_replay_free(ctx->replay);
+        ctx->replay = NULL;
+    }
+    return rc;
+}
+
 /* The current state in a new geometry: sessions that no longer fit
- * become tombstones, so the result is never more permissive. */
-static int regeometry(ms_replay **out, const ms_replay *old, unsigned window,
-                      size_t max_sessions)
+ * become remembered ones, so the result is never more permissive. */
+static int regeometry(mqttseal_ctx *ctx, unsigned window, size_t sessions)
 {
     unsigned char *buf = NULL;
     size_t len = 0;
-    int rc = ms_replay_encode(old, &buf, &len);
+    ms_replay *r = NULL;
+    int rc = ms_replay_encode(ctx->replay, &buf, &len);
 
     if (rc == MQTTSEAL_OK) {
-        rc = ms_replay_decode(out, buf, len, window, max_sessions);
+        rc = ms_replay_decode(&r, buf, len, window, sessions,
+                              ctx->replay_capacity);
     }
     free(buf);
+    if (rc == MQTTSEAL_OK) {
+        ms_replay_set_max_age(r, ctx->max_age_ms);
+        ms_replay_free(ctx->replay);
+        ctx->replay = r;
+    }
     return rc;
 }
 
 int mqttseal_ctx_set_replay(mqttseal_ctx *ctx, int enabled, unsigned window,
                             size_t max_sessions)
 {
-    ms_replay *r = NULL;
     int rc = MQTTSEAL_OK;
 
     if (ctx == NULL) {
         return MQTTSEAL_E_INVALID;
     }
-    pthread_mutex_lock(&ctx->lock);
-    if (enabled && (window != ctx->replay_window ||
-                    max_sessions != ctx->replay_sessions)) {
-        rc = regeometry(&r, ctx->replay, window, max_sessions);
+    if (ms_replay_session_bytes(window) == 0 || max_sessions == 0 ||
+        max_sessions > ctx->replay_capacity) {
+        return enabled ? MQTTSEAL_E_INVALID : MQTTSEAL_OK;
     }
-    if (rc == MQTTSEAL_OK && r != NULL) {
-        ms_replay_free(ctx->replay);
-        ctx->replay = r;
+    pthread_mutex_lock(&ctx->lock);
+    if (enabled && ctx->replay != NULL &&
+        (window != ctx->replay_window ||
+         max_sessions != ctx->replay_sessions)) {
+        rc = regeometry(ctx, window, max_sessions);
+    }
+    if (rc == MQTTSEAL_OK && enabled) {
         ctx->replay_window = window;
         ctx->replay_sessions = max_sessions;
     }
@@ -188,6 +260,30 @@ size_t mqttseal_replay_session_bytes(unsigned window)
     return ms_replay_session_bytes(window);
 }
 
+size_t mqttseal_replay_remembered_bytes(void)
+{
+    return ms_replay_remembered_bytes();
+}
+
+int mqttseal_ctx_set_replay_capacity(mqttseal_ctx *ctx, size_t remembered)
+{
+    int rc = MQTTSEAL_OK;
+
+    if (ctx == NULL || remembered < ctx->replay_sessions ||
+        remembered > UINT32_MAX / 2U) {
+        return MQTTSEAL_E_INVALID;
+    }
+    pthread_mutex_lock(&ctx->lock);
+    if (ctx->replay != NULL) {
+        rc = ms_replay_set_capacity(ctx->replay, remembered);
+    }
+    if (rc == MQTTSEAL_OK) {
+        ctx->replay_capacity = remembered;
+    }
+    pthread_mutex_unlock(&ctx->lock);
+    return rc;
+}
+
 int mqttseal_ctx_set_timestamps(mqttseal_ctx *ctx, int on)
 {
     if (ctx == NULL) {
@@ -200,90 +296,67 @@ int mqttseal_ctx_set_timestamps(mqttseal_ctx *ctx, int on)
 }
 
 int mqttseal_ctx_set_freshness(mqttseal_ctx *ctx, uint64_t max_age_ms,
-                               uint64_t skew_ms, int exempt_retained)
+                               uint64_t skew_ms, uint64_t retained_max_age_ms)
 {
     if (ctx == NULL) {
         return MQTTSEAL_E_INVALID;
     }
     pthread_mutex_lock(&ctx->lock);
     ctx->max_age_ms = max_age_ms;
-    ctx->skew_ms = skew_ms;
-    ctx->exempt_retained = exempt_retained != 0;
+    ctx->skew_ms = skew_ms != 0 ? skew_ms : MQTTSEAL_SKEW_DEFAULT_MS;
+    ctx->retained_max_age_ms = retained_max_age_ms;
+    if (ctx->replay != NULL) {
+        ms_replay_set_max_age(ctx->replay, max_age_ms);
+    }
     pthread_mutex_unlock(&ctx->lock);
     return MQTTSEAL_OK;
 }
 
-int mqttseal_ctx_save_replay(mqttseal_ctx *ctx, const char *path)
+int mqttseal_ctx_use_fleet_defaults(mqttseal_ctx *ctx)
 {
-    int rc;
+    int rc = mqttseal_ctx_set_timestamps(ctx, 1);
 
-    if (ctx == NULL || path == NULL) {
-        return MQTTSEAL_E_INVALID;
-    }
-    pthread_mutex_lock(&ctx->lock);
-    rc = ms_replay_save(ctx->replay, path);
-    pthread_mutex_unlock(&ctx->lock);
-    return rc;
-}
-
-int mqttseal_ctx_load_replay(mqttseal_ctx *ctx, const char *path)
-{
-    ms_replay *r = NULL, *old;
-    int rc;
-
-    if (ctx == NULL || path == NULL) {
-        return MQTTSEAL_E_INVALID;
-    }
-    pthread_mutex_lock(&ctx->lock);
-    rc = ms_replay_load(&r, path, ctx->replay_window, ctx->replay_sessions);
-    old = rc == MQTTSEAL_OK ? ctx->replay : NULL;
     if (rc == MQTTSEAL_OK) {
-        ctx->replay = r;
+        rc = mqttseal_ctx_set_freshness(ctx, MQTTSEAL_FLEET_MAX_AGE_MS,
+                                        MQTTSEAL_SKEW_DEFAULT_MS,
+                                        MQTTSEAL_FLEET_RETAINED_MAX_AGE_MS);
     }
-    pthread_mutex_unlock(&ctx->lock);
-    ms_replay_free(old);
     return rc;
 }
 
-void mqttseal_ctx_session_id(const mqttseal_ctx *ctx,
-                             unsigned char sid[MQTTSEAL_SESSIONIDBYTES])
+static uint64_t load(_Atomic uint64_t *v)
 {
-    memcpy(sid, ctx->sid, MQTTSEAL_SESSIONIDBYTES);
+    return atomic_load_explicit(v, memory_order_relaxed);
 }
 
-static void snapshot(const mqttseal_ctx *ctx, ms_snapshot *snap)
+int mqttseal_ctx_stats(mqttseal_ctx *ctx, mqttseal_stats *out)
 {
-    snap->has_primary = ctx->has_primary;
-    snap->primary = ctx->primary;
-    snap->timestamps = ctx->timestamps;
-    snap->max_age_ms = ctx->max_age_ms;
-    snap->skew_ms = ctx->skew_ms;
-    snap->exempt_retained = ctx->exempt_retained;
-}
+    ms_replay_stat rs = {0, 0, 0, 0, 0};
+    unsigned i;
 
-int ms_ctx_message_key(mqttseal_ctx *ctx, int use_primary, uint32_t key_id,
-                       const char *t, size_t t_len,
-                       unsigned char key[MQTTSEAL_KEYBYTES], int64_t *expires,
-                       ms_snapshot *snap)
-{
-    int rc = MQTTSEAL_OK;
-
+    if (ctx == NULL || out == NULL) {
+        return MQTTSEAL_E_INVALID;
+    }
+    memset(out, 0, sizeof *out);
+    out->sealed = load(&ctx->counters.sealed);
+    out->opened = load(&ctx->counters.opened);
+    out->sessions_new = load(&ctx->counters.sessions_new);
+    out->derived = load(&ctx->counters.derived);
+    for (i = 0; i < MQTTSEAL_ERR_COUNT; i++) {
+        out->refused_by[i] = load(&ctx->counters.refused_by[i]);
+        out->refused += out->refused_by[i];
+    }
     pthread_mutex_lock(&ctx->lock);
-    snapshot(ctx, snap);
-    if (use_primary) {
-        rc = snap->has_primary ? MQTTSEAL_OK : MQTTSEAL_E_NO_PRIMARY;
-        key_id = snap->primary;
+    if (ctx->replay != NULL) {
+        ms_replay_stats(ctx->replay, &rs);
     }
-    if (rc == MQTTSEAL_OK &&
-        !ms_keycache_get(ctx->cache, key_id, t, t_len, key, expires)) {
-        rc = ms_keyring_message_key(ctx->kr, key_id, t, t_len, key, expires);
-        if (rc == MQTTSEAL_OK) {
-            rc = ms_keycache_put(ctx->cache, key_id, t, t_len, key, *expires);
-        }
-    }
+    out->cache_entries = ms_keycache_count(ctx->cache);
+    out->cache_bytes = ms_keycache_bytes(ctx->cache);
     pthread_mutex_unlock(&ctx->lock);
-    if (rc != MQTTSEAL_OK) {
-        sodium_memzero(key, MQTTSEAL_KEYBYTES);
-    }
-    return rc;
+    out->replay_tracked = rs.tracked;
+    out->replay_remembered = rs.remembered;
+    out->replay_forgotten = rs.forgotten;
+    out->replay_dropped = rs.dropped;
+    out->replay_bytes = rs.bytes;
+    return MQTTSEAL_OK;
 }

@@ -1,5 +1,6 @@
-/* The context's layout, shared by ctx.c (life cycle and options) and
- * seal.c (the message path). */
+/* The context's layout, shared by ctx.c (life cycle and options),
+ * ctx_keys.c (key lookup and the sealing session) and seal.c (the
+ * message path). */
 #ifndef MQTTSEAL_CTX_H
 #define MQTTSEAL_CTX_H
 
@@ -11,51 +12,109 @@
 #include "mqttseal/mqttseal.h"
 #include "replay.h"
 
-struct mqttseal_ctx {
-    /* Guards kr, cache, replay, primary and the options below. */
-    pthread_mutex_t lock;
+/* A keyring shared by the context and the derivations running outside
+ * its lock; freed by whoever drops the last reference. */
+typedef struct ms_krref {
+    _Atomic unsigned refs;
     mqttseal_keyring *kr;
+} ms_krref;
+
+/* Counters, updated without the lock (relaxed atomics). */
+typedef struct ms_counters {
+    _Atomic uint64_t sealed;
+    _Atomic uint64_t opened;
+    _Atomic uint64_t sessions_new;
+    _Atomic uint64_t derived;
+    _Atomic uint64_t refused_by[MQTTSEAL_ERR_COUNT];
+} ms_counters;
+
+struct mqttseal_ctx {
+    /* Guards everything below but the atomics. Never held while a key
+     * is derived, a file is written or a message is encrypted. */
+    pthread_mutex_t lock;
+    ms_krref *kr;
+    uint64_t kr_gen; /* bumped whenever the keyring or cache changes */
     ms_keycache *cache;
-    ms_replay *replay; /* always present; kept while replay_on is 0 */
+    ms_replay *replay; /* allocated on first use; kept while off */
     int replay_on;
     unsigned replay_window;
     size_t replay_sessions;
+    size_t replay_capacity;
     int has_primary;
     uint32_t primary;
     int timestamps;
     uint64_t max_age_ms;
     uint64_t skew_ms;
-    int exempt_retained;
+    uint64_t retained_max_age_ms;
+    _Atomic unsigned max_levels;
+    /* The sealing session: sid and next_seq belong to generation gen
+     * of ms_forkgen_current(); another generation means a fork. */
     unsigned char sid[MQTTSEAL_SESSIONIDBYTES];
-    _Atomic uint64_t next_seq; /* next sequence number to seal */
+    uint64_t next_seq;
+    uint64_t sess_gen;
+    ms_counters counters;
 };
 
 /* The options one message needs, read under the same lock as its key. */
 typedef struct ms_snapshot {
-    int has_primary;
-    uint32_t primary;
     int timestamps;
     uint64_t max_age_ms;
     uint64_t skew_ms;
-    int exempt_retained;
+    uint64_t retained_max_age_ms;
 } ms_snapshot;
 
+/* A message key being looked up. A key derived outside the lock is put
+ * in the cache only by ms_ctx_key_remember, after it authenticated. */
+typedef struct ms_keyreq {
+    uint32_t key_id;
+    const char *topic;
+    size_t topic_len;
+    unsigned char key[MQTTSEAL_KEYBYTES];
+    int64_t expires;
+    int derived;     /* 1: not from the cache */
+    uint64_t kr_gen; /* the keyring generation it was derived under */
+    uint64_t hash;   /* cache hash, once computed */
+    int hashed;
+} ms_keyreq;
+
+/* A claimed place in the sealing session. */
+typedef struct ms_claim {
+    unsigned char sid[MQTTSEAL_SESSIONIDBYTES];
+    uint64_t seq;
+} ms_claim;
+
+/** Take a reference to the context's keyring (under its lock). */
+ms_krref *ms_ctx_keyring_ref(mqttseal_ctx *ctx);
+
+/** Drop a reference; the last one frees the keyring. NULL is ignored. */
+void ms_krref_unref(ms_krref *r);
+
+/** With the lock held: the replay state, created on first use.
+ *  @return OK, E_NOMEM, E_CRYPTO. */
+int ms_ctx_replay_ready(mqttseal_ctx *ctx);
+
 /**
- * Under one lock: snapshot the options into *snap, then fetch the message
- * key of (key_id, topic) from the cache, else derive it from the keyring
- * and cache it. With use_primary, key_id is ignored and the primary id
- * is used (E_NO_PRIMARY if there is none).
- * @return OK, E_NO_PRIMARY, E_UNKNOWN_KEY, E_NO_GRANT, E_NOMEM.
+ * Find the message key of (req->key_id, req->topic): from the cache, else
+ * derived from the keyring outside the lock. Snapshots the options into
+ * *snap. With claim != NULL (sealing), the primary id is used instead of
+ * req->key_id (E_NO_PRIMARY if none) and a sequence number of the current
+ * session is claimed (a new session first, after a fork).
+ * @return OK, E_NO_PRIMARY, E_UNKNOWN_KEY, E_NO_GRANT, E_SEQ_EXHAUSTED,
+ *         E_NOMEM. On failure req->key is wiped.
  */
-int ms_ctx_message_key(mqttseal_ctx *ctx, int use_primary, uint32_t key_id,
-                       const char *t, size_t t_len,
-                       unsigned char key[MQTTSEAL_KEYBYTES], int64_t *expires,
-                       ms_snapshot *snap);
+int ms_ctx_key_lookup(mqttseal_ctx *ctx, ms_keyreq *req, ms_snapshot *snap,
+                      ms_claim *claim);
+
+/** Cache a derived key once it has authenticated something. */
+void ms_ctx_key_remember(mqttseal_ctx *ctx, const ms_keyreq *req);
+
+/** Count an open's outcome (OK or the refusal's code). */
+void ms_ctx_count_open(mqttseal_ctx *ctx, int rc);
 
 /**
  * Tests only: seal with every header field given (key_id, session id,
- * seq, timestamp), to generate known-answer vectors. The context's own
- * session is untouched.
+ * seq, timestamp, retained flag), to generate known-answer vectors. The
+ * context's own session is untouched.
  */
 int ms_test_seal_fields(mqttseal_ctx *ctx, unsigned char *out, size_t out_cap,
                         size_t *out_len, const char *topic, size_t topic_len,

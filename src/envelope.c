@@ -15,7 +15,8 @@ size_t ms_header_encode(unsigned char out[MQTTSEAL_HEADER_MAX],
     size_t n = 0;
 
     out[n++] = MS_VS_V1;
-    out[n++] = h->has_timestamp ? MS_FLAG_TIMESTAMP : 0U;
+    out[n++] = (unsigned char)((h->has_timestamp ? MS_FLAG_TIMESTAMP : 0U) |
+                               (h->sealed_retained ? MS_FLAG_RETAINED : 0U));
     n += ms_varint_put(out + n, h->key_id);
     memcpy(out + n, h->session_id, MQTTSEAL_SESSIONIDBYTES);
     n += MQTTSEAL_SESSIONIDBYTES;
@@ -47,10 +48,11 @@ static int parse_lead(mqttseal_header *h, const unsigned char *env, size_t len)
         return MQTTSEAL_E_TRUNCATED;
     }
     h->flags = env[1];
-    if ((h->flags & ~MS_FLAG_TIMESTAMP) != 0) {
+    if ((h->flags & ~MS_FLAGS_KNOWN) != 0) {
         return MQTTSEAL_E_RESERVED;
     }
     h->has_timestamp = (h->flags & MS_FLAG_TIMESTAMP) != 0;
+    h->sealed_retained = (h->flags & MS_FLAG_RETAINED) != 0;
     return MQTTSEAL_OK;
 }
 

@@ -9,6 +9,8 @@
 
 #define MS_VS_V1 0x89U /* marker 10, version 1, suite 1 */
 #define MS_FLAG_TIMESTAMP 0x01U
+#define MS_FLAG_RETAINED 0x02U /* sealed to be published as retained */
+#define MS_FLAGS_KNOWN (MS_FLAG_TIMESTAMP | MS_FLAG_RETAINED)
 #define MS_NONCEBYTES 24U
 #define MS_AD_DOMAIN "mqttseal/v1"
 #define MS_AD_DOMAIN_LEN 11U

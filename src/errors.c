@@ -42,12 +42,16 @@ static const char *const messages[] = {
     [MQTTSEAL_E_KEYRING_PERMS] = "keyring file is accessible by group or "
                                  "others (chmod 600 it)",
     [MQTTSEAL_E_IO] = "file could not be read or written",
-    [MQTTSEAL_E_STATE_CORRUPT] = "replay state file is corrupt or "
-                                 "truncated",
+    [MQTTSEAL_E_STATE_CORRUPT] = "replay state file is corrupt, truncated "
+                                 "or not authenticated by this keyring",
     [MQTTSEAL_E_DUPLICATE_KEY] = "duplicate key id and filter in keyring",
     [MQTTSEAL_E_SESSION_LOST] = "unknown sender session after replay "
                                 "state for its key id was dropped",
     [MQTTSEAL_E_CRYPTO] = "libsodium failed to initialise",
+    [MQTTSEAL_E_TOPIC_DEPTH] = "topic has more levels than this context "
+                               "allows",
+    [MQTTSEAL_E_FILE_OWNER] = "file is owned by another user or writable "
+                              "by group or others",
 };
 
 const char *mqttseal_strerror(int err)

@@ -1,6 +1,9 @@
-/* Chained hash table over a fixed array of entries, with an index-linked
- * LRU list. Lookups hash the topic with SipHash under a random per-cache
- * key, so remote peers choosing topics cannot force long chains. */
+/* Chained hash table over an array of entries, with an index-linked LRU
+ * list. Lookups hash the topic with SipHash under a random per-cache key,
+ * so remote peers choosing topics cannot force long chains. The arrays
+ * start small and double (indices, and so the LRU links, are kept) until
+ * they reach the maximum; only then does the least recently used entry
+ * make room. Only authenticated keys are ever put here. */
 #include "keycache.h"
 
 #include <sodium.h>
@@ -22,20 +25,24 @@ typedef struct entry {
     size_t topic_len;
 } entry;
 
+#define INITIAL_SLOTS 64U
+
 struct ms_keycache {
     entry *entries;
-    unsigned char *keys; /* capacity * KEYBYTES, guarded */
+    unsigned char *keys; /* slots * KEYBYTES, guarded */
     uint32_t *buckets;
-    size_t capacity;
-    size_t nbuckets; /* power of two */
+    size_t capacity; /* the most entries it may grow to */
+    size_t slots;    /* entries allocated now */
+    size_t nbuckets; /* power of two, at least 2 * slots */
     size_t count;
+    size_t topic_bytes;
     uint32_t head; /* most recently used */
     uint32_t tail; /* least recently used */
     unsigned char hkey[crypto_shorthash_KEYBYTES];
 };
 
-static uint64_t topic_hash(const ms_keycache *c, uint32_t key_id, const char *t,
-                           size_t t_len)
+uint64_t ms_keycache_hash(const ms_keycache *c, uint32_t key_id, const char *t,
+                          size_t t_len)
 {
     unsigned char h[crypto_shorthash_BYTES];
     uint64_t v = 0;
@@ -59,6 +66,114 @@ static void reset_lists(ms_keycache *c)
     c->count = 0;
 }
 
+static size_t buckets_for(size_t slots)
+{
+    size_t n = 1;
+
+    while (n < slots * 2) {
+        n <<= 1;
+    }
+    return n;
+}
+
+/* Put every entry in use back into its bucket (after the array grew). */
+static void rebucket(ms_keycache *c)
+{
+    size_t i;
+
+    for (i = 0; i < c->nbuckets; i++) {
+        c->buckets[i] = NIL;
+    }
+    for (i = 0; i < c->count; i++) {
+        uint32_t *b = &c->buckets[c->entries[i].hash & (c->nbuckets - 1)];
+        c->entries[i].next = *b;
+        *b = (uint32_t)i;
+    }
+}
+
+/* Double the arrays, up to capacity. All or nothing. */
+static int grow(ms_keycache *c)
+{
+    size_t slots = c->slots * 2 < c->capacity ? c->slots * 2 : c->capacity;
+    size_t nb = buckets_for(slots);
+    entry *e = calloc(slots, sizeof *e);
+    uint32_t *b = calloc(nb, sizeof *b);
+    unsigned char *k = ms_secure_alloc(slots * MQTTSEAL_KEYBYTES);
+
+    if (e == NULL || b == NULL || k == NULL) {
+        free(e);
+        free(b);
+        ms_secure_free(k, slots * MQTTSEAL_KEYBYTES);
+        return MQTTSEAL_E_NOMEM;
+    }
+    memcpy(e, c->entries, c->slots * sizeof *e);
+    memcpy(k, c->keys, c->slots * MQTTSEAL_KEYBYTES);
+    ms_secure_free(c->keys, c->slots * MQTTSEAL_KEYBYTES);
+    free(c->entries);
+    free(c->buckets);
+    c->entries = e;
+    c->keys = k;
+    c->buckets = b;
+    c->slots = slots;
+    c->nbuckets = nb;
+    rebucket(c);
+    return MQTTSEAL_OK;
+}
+
+/* Fresh arrays for capacity; nothing changes on failure. */
+static int alloc_arrays(ms_keycache *c, size_t capacity)
+{
+    size_t slots = capacity < INITIAL_SLOTS ? capacity : INITIAL_SLOTS;
+    size_t nb = buckets_for(slots);
+    entry *e = calloc(slots, sizeof *e);
+    uint32_t *b = calloc(nb, sizeof *b);
+    unsigned char *k = ms_secure_alloc(slots * MQTTSEAL_KEYBYTES);
+
+    if (e == NULL || b == NULL || k == NULL) {
+        free(e);
+        free(b);
+        ms_secure_free(k, slots * MQTTSEAL_KEYBYTES);
+        return MQTTSEAL_E_NOMEM;
+    }
+    c->entries = e;
+    c->buckets = b;
+    c->keys = k;
+    c->slots = slots;
+    c->nbuckets = nb;
+    c->capacity = capacity;
+    c->count = 0;
+    c->topic_bytes = 0;
+    reset_lists(c);
+    return MQTTSEAL_OK;
+}
+
+static void free_arrays(ms_keycache *c)
+{
+    if (c->entries != NULL) {
+        for (size_t i = 0; i < c->slots; i++) {
+            free(c->entries[i].topic);
+        }
+    }
+    ms_secure_free(c->keys, c->slots * MQTTSEAL_KEYBYTES);
+    free(c->entries);
+    free(c->buckets);
+}
+
+int ms_keycache_resize(ms_keycache *c, size_t capacity)
+{
+    ms_keycache tmp = *c;
+
+    if (capacity == 0 || capacity > (size_t)1 << 24) {
+        return MQTTSEAL_E_INVALID;
+    }
+    if (alloc_arrays(&tmp, capacity) != MQTTSEAL_OK) {
+        return MQTTSEAL_E_NOMEM;
+    }
+    free_arrays(c);
+    *c = tmp;
+    return MQTTSEAL_OK;
+}
+
 int ms_keycache_new(ms_keycache **out, size_t capacity)
 {
     ms_keycache *c;
@@ -70,20 +185,11 @@ int ms_keycache_new(ms_keycache **out, size_t capacity)
     if ((c = calloc(1, sizeof *c)) == NULL) {
         return MQTTSEAL_E_NOMEM;
     }
-    c->capacity = capacity;
-    c->nbuckets = 1;
-    while (c->nbuckets < capacity * 2) {
-        c->nbuckets <<= 1;
-    }
-    c->entries = calloc(capacity, sizeof *c->entries);
-    c->buckets = calloc(c->nbuckets, sizeof *c->buckets);
-    c->keys = ms_secure_alloc(capacity * MQTTSEAL_KEYBYTES);
-    if (c->entries == NULL || c->buckets == NULL || c->keys == NULL) {
-        ms_keycache_free(c);
+    if (alloc_arrays(c, capacity) != MQTTSEAL_OK) {
+        free(c);
         return MQTTSEAL_E_NOMEM;
     }
     randombytes_buf(c->hkey, sizeof c->hkey);
-    reset_lists(c);
     *out = c;
     return MQTTSEAL_OK;
 }
@@ -93,14 +199,7 @@ void ms_keycache_free(ms_keycache *c)
     if (c == NULL) {
         return;
     }
-    if (c->entries != NULL) {
-        for (size_t i = 0; i < c->capacity; i++) {
-            free(c->entries[i].topic);
-        }
-    }
-    ms_secure_free(c->keys, c->capacity * MQTTSEAL_KEYBYTES);
-    free(c->entries);
-    free(c->buckets);
+    free_arrays(c);
     sodium_memzero(c, sizeof *c);
     free(c);
 }
@@ -153,13 +252,25 @@ static uint32_t find(const ms_keycache *c, uint64_t h, uint32_t key_id,
     return NIL;
 }
 
-static int is_head(const ms_keycache *c, uint32_t key_id, const char *t,
-                   size_t t_len)
+static void copy_out(const ms_keycache *c, uint32_t i,
+                     unsigned char key[MQTTSEAL_KEYBYTES], int64_t *expires)
+{
+    memcpy(key, c->keys + (size_t)i * MQTTSEAL_KEYBYTES, MQTTSEAL_KEYBYTES);
+    *expires = c->entries[i].expires;
+}
+
+int ms_keycache_get_head(const ms_keycache *c, uint32_t key_id, const char *t,
+                         size_t t_len, unsigned char key[MQTTSEAL_KEYBYTES],
+                         int64_t *expires)
 {
     const entry *e = c->head == NIL ? NULL : &c->entries[c->head];
 
-    return e != NULL && e->key_id == key_id && e->topic_len == t_len &&
-           memcmp(e->topic, t, t_len) == 0;
+    if (e == NULL || e->key_id != key_id || e->topic_len != t_len ||
+        t_len > MS_KEYCACHE_HEAD_MAX || memcmp(e->topic, t, t_len) != 0) {
+        return 0;
+    }
+    copy_out(c, c->head, key, expires);
+    return 1;
 }
 
 int ms_keycache_get(ms_keycache *c, uint32_t key_id, const char *t,
@@ -168,10 +279,19 @@ int ms_keycache_get(ms_keycache *c, uint32_t key_id, const char *t,
 {
     /* A publisher or subscriber on one busy topic hits the most recently
      * used entry: compare it before paying for the keyed hash. */
-    uint32_t i =
-        is_head(c, key_id, t, t_len)
-            ? c->head
-            : find(c, topic_hash(c, key_id, t, t_len), key_id, t, t_len);
+    if (ms_keycache_get_head(c, key_id, t, t_len, key, expires)) {
+        return 1;
+    }
+    return ms_keycache_get_hashed(c, ms_keycache_hash(c, key_id, t, t_len),
+                                  key_id, t, t_len, key, expires);
+}
+
+int ms_keycache_get_hashed(ms_keycache *c, uint64_t h, uint32_t key_id,
+                           const char *t, size_t t_len,
+                           unsigned char key[MQTTSEAL_KEYBYTES],
+                           int64_t *expires)
+{
+    uint32_t i = find(c, h, key_id, t, t_len);
 
     if (i == NIL) {
         return 0;
@@ -180,8 +300,7 @@ int ms_keycache_get(ms_keycache *c, uint32_t key_id, const char *t,
         lru_unlink(c, i);
         lru_push_front(c, i);
     }
-    memcpy(key, c->keys + (size_t)i * MQTTSEAL_KEYBYTES, MQTTSEAL_KEYBYTES);
-    *expires = c->entries[i].expires;
+    copy_out(c, i, key, expires);
     return 1;
 }
 
@@ -195,18 +314,23 @@ static void bucket_remove(ms_keycache *c, uint32_t i)
     *link = c->entries[i].next;
 }
 
-/* A free slot, or the least recently used one, unlinked and wiped. */
+/* A free slot (growing the arrays if allowed), or the least recently
+ * used one, unlinked and wiped. */
 static uint32_t take_slot(ms_keycache *c)
 {
     uint32_t i;
 
-    if (c->count < c->capacity) {
+    if (c->count == c->slots && c->slots < c->capacity) {
+        (void)grow(c); /* out of memory: recycle an entry instead */
+    }
+    if (c->count < c->slots) {
         return (uint32_t)c->count++;
     }
     i = c->tail;
     lru_unlink(c, i);
     bucket_remove(c, i);
     sodium_memzero(c->keys + (size_t)i * MQTTSEAL_KEYBYTES, MQTTSEAL_KEYBYTES);
+    c->topic_bytes -= c->entries[i].topic_len;
     return i;
 }
 
@@ -214,7 +338,15 @@ int ms_keycache_put(ms_keycache *c, uint32_t key_id, const char *t,
                     size_t t_len, const unsigned char key[MQTTSEAL_KEYBYTES],
                     int64_t expires)
 {
-    uint64_t h = topic_hash(c, key_id, t, t_len);
+    return ms_keycache_put_hashed(c, ms_keycache_hash(c, key_id, t, t_len),
+                                  key_id, t, t_len, key, expires);
+}
+
+int ms_keycache_put_hashed(ms_keycache *c, uint64_t h, uint32_t key_id,
+                           const char *t, size_t t_len,
+                           const unsigned char key[MQTTSEAL_KEYBYTES],
+                           int64_t expires)
+{
     uint32_t i = find(c, h, key_id, t, t_len);
     entry *e;
 
@@ -236,6 +368,7 @@ int ms_keycache_put(ms_keycache *c, uint32_t key_id, const char *t,
         free(e->topic);
         e->topic = copy;
         e->topic_len = t_len;
+        c->topic_bytes += t_len;
     }
     e->key_id = key_id;
     e->hash = h;
@@ -251,10 +384,22 @@ void ms_keycache_clear(ms_keycache *c)
 {
     size_t i;
 
-    sodium_memzero(c->keys, c->capacity * MQTTSEAL_KEYBYTES);
-    for (i = 0; i < c->capacity; i++) {
+    sodium_memzero(c->keys, c->slots * MQTTSEAL_KEYBYTES);
+    for (i = 0; i < c->slots; i++) {
         free(c->entries[i].topic);
         c->entries[i].topic = NULL;
     }
+    c->topic_bytes = 0;
     reset_lists(c);
+}
+
+size_t ms_keycache_count(const ms_keycache *c)
+{
+    return c->count;
+}
+
+size_t ms_keycache_bytes(const ms_keycache *c)
+{
+    return sizeof *c + c->slots * (sizeof(entry) + MQTTSEAL_KEYBYTES) +
+           c->nbuckets * sizeof(uint32_t) + c->topic_bytes;
 }

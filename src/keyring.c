@@ -403,3 +403,43 @@ int mqttseal_keyring_entry(const mqttseal_keyring *kr, size_t index,
     copy_filter(info, e);
     return MQTTSEAL_OK;
 }
+
+/* The entry of key_id that a state key comes from: the shortest filter,
+ * ties broken by the bytewise smaller one. */
+static int state_entry(const mqttseal_keyring *kr, uint32_t key_id, size_t *at)
+{
+    int found = 0;
+
+    for (size_t i = 0; i < kr->count; i++) {
+        const ms_entry *e = &kr->entries[i], *b;
+        if (e->key_id != key_id) {
+            continue;
+        }
+        b = found ? &kr->entries[*at] : NULL;
+        if (b == NULL || e->filter_len < b->filter_len ||
+            (e->filter_len == b->filter_len &&
+             memcmp(e->filter, b->filter, e->filter_len) < 0)) {
+            *at = i;
+            found = 1;
+        }
+    }
+    return found;
+}
+
+int ms_keyring_state_key(const mqttseal_keyring *kr, uint32_t key_id,
+                         unsigned char out[MQTTSEAL_KEYBYTES])
+{
+    static const unsigned char salt[16] = {0};
+    unsigned char in[4] = {(unsigned char)key_id, (unsigned char)(key_id >> 8),
+                           (unsigned char)(key_id >> 16),
+                           (unsigned char)(key_id >> 24)};
+    size_t i = 0;
+
+    if (!state_entry(kr, key_id, &i)) {
+        return MQTTSEAL_E_UNKNOWN_KEY;
+    }
+    crypto_generichash_blake2b_salt_personal(
+        out, MQTTSEAL_KEYBYTES, in, sizeof in, ms_entry_key(kr, i),
+        MQTTSEAL_KEYBYTES, salt, (const unsigned char *)"mqttseal-stat-v1");
+    return MQTTSEAL_OK;
+}

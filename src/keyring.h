@@ -21,4 +21,11 @@ int ms_keyring_message_key(const mqttseal_keyring *kr, uint32_t key_id,
                            unsigned char out[MQTTSEAL_KEYBYTES],
                            int64_t *expires);
 
+/**
+ * The key that authenticates replay-state files for key_id
+ * (docs/FORMAT.md section 11). @return OK, E_UNKNOWN_KEY.
+ */
+int ms_keyring_state_key(const mqttseal_keyring *kr, uint32_t key_id,
+                         unsigned char out[MQTTSEAL_KEYBYTES]);
+
 #endif

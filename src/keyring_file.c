@@ -1,5 +1,6 @@
 /*
- * Keyring files: refusing files others can read, reading into guarded
+ * Keyring files: refusing files others can read or another user owns,
+ * reading into guarded
  * memory, atomic mode-0600 writes. The text format is keyring_text.c.
  */
 #include <errno.h>
@@ -66,6 +67,12 @@ static int check_stat(int fd, const char *path, size_t *size,
     if (!S_ISREG(st.st_mode))
         return ms_keyring_fail(diag, MQTTSEAL_E_IO, 0,
                                "%s is not a regular file", path);
+    if (st.st_uid != geteuid() && st.st_uid != 0)
+        return ms_keyring_fail(
+            diag, MQTTSEAL_E_FILE_OWNER, 0,
+            "%s is owned by uid %u, not by this user (uid %u) or root: "
+            "refusing it, as ssh refuses another user's private key",
+            path, (unsigned)st.st_uid, (unsigned)geteuid());
     if ((st.st_mode & 077) != 0)
         return ms_keyring_fail(
             diag, MQTTSEAL_E_KEYRING_PERMS, 0,

@@ -1,11 +1,15 @@
 /* Library set-up. sodium_init is idempotent and thread-safe itself. */
 #include <sodium.h>
 
+#include "forkgen.h"
 #include "mqttseal/mqttseal.h"
 
 int mqttseal_init(void)
 {
-    return sodium_init() < 0 ? MQTTSEAL_E_CRYPTO : MQTTSEAL_OK;
+    if (sodium_init() < 0) {
+        return MQTTSEAL_E_CRYPTO;
+    }
+    return ms_forkgen_init();
 }
 
 const char *mqttseal_version(void)

@@ -1,6 +1,6 @@
 /*
- * Replay-state file (docs/FORMAT.md section 11): encoding, strict
- * decoding, and atomic save/load.
+ * Replay state (docs/FORMAT.md section 11): encoding and strict decoding
+ * of the state body. Authentication and files are state_file.c.
  *
  * Decoding trusts nothing before the checksum and the exact length have
  * been checked, and never yields a state more permissive than the saved
@@ -8,22 +8,16 @@
  */
 #include "replay_impl.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include "atomicfile.h"
 #include "clock.h"
 
-#define MAGIC "MQSRPL02"
+#define MAGIC "MQSRPL03"
 #define MAGIC_BYTES 8U
 #define HDR_BYTES 32U /* magic, window, three counts, ts_high */
 #define ID_BYTES (4U + MQTTSEAL_SESSIONIDBYTES) /* key_id || sid */
-#define TOMB_BYTES (ID_BYTES + 8U)
+#define TOMB_BYTES (ID_BYTES + 16U)             /* || highest || ts_max */
 #define MARK_BYTES 12U
 #define CHECK_BYTES crypto_generichash_BYTES /* BLAKE2b-256 */
 
@@ -63,11 +57,12 @@ static uint64_t get64(const unsigned char *p)
 
 /* ---- encode -------------------------------------------------------- */
 
-static unsigned char *put_entry(unsigned char *p, const ms_entry *e)
+static unsigned char *put_entry(unsigned char *p, const ms_slot *e)
 {
     put32(p, e->key_id);
     memcpy(p + 4, e->sid, MQTTSEAL_SESSIONIDBYTES);
     put64(p + ID_BYTES, e->highest);
+    put64(p + ID_BYTES + 8U, e->ts_max);
     return p + TOMB_BYTES;
 }
 
@@ -168,7 +163,7 @@ static int parse_layout(layout *lay, const unsigned char *buf, size_t len)
     lay->n_marks = get32(buf + 20);
     lay->ts_high = get64(buf + 24);
     lay->sess_bytes = TOMB_BYTES + 8U * (lay->window / 64U + 1U);
-    /* Counts are u32 and records at most 544 bytes: no overflow. */
+    /* Counts are u32 and records at most 552 bytes: no overflow. */
     need = HDR_BYTES + CHECK_BYTES + (uint64_t)lay->n_sess * lay->sess_bytes +
            (uint64_t)lay->n_tomb * TOMB_BYTES +
            (uint64_t)lay->n_marks * MARK_BYTES;
@@ -178,6 +173,27 @@ static int parse_layout(layout *lay, const unsigned char *buf, size_t len)
     lay->sess = buf + HDR_BYTES;
     lay->tomb = lay->sess + (size_t)lay->n_sess * lay->sess_bytes;
     lay->marks = lay->tomb + (size_t)lay->n_tomb * TOMB_BYTES;
+    return MQTTSEAL_OK;
+}
+
+int ms_replay_body_len(const unsigned char *buf, size_t len, size_t *body_len)
+{
+    uint64_t words, need;
+
+    if (buf == NULL || len < HDR_BYTES + CHECK_BYTES ||
+        memcmp(buf, MAGIC, MAGIC_BYTES) != 0 ||
+        ms_replay_session_bytes(get32(buf + 8)) == 0) {
+        return MQTTSEAL_E_STATE_CORRUPT;
+    }
+    words = get32(buf + 8) / 64U + 1U;
+    need = HDR_BYTES + CHECK_BYTES +
+           (uint64_t)get32(buf + 12) * (TOMB_BYTES + 8U * words) +
+           (uint64_t)get32(buf + 16) * TOMB_BYTES +
+           (uint64_t)get32(buf + 20) * MARK_BYTES;
+    if (need > len) {
+        return MQTTSEAL_E_STATE_CORRUPT;
+    }
+    *body_len = (size_t)need;
     return MQTTSEAL_OK;
 }
 
@@ -240,50 +256,53 @@ static int check_dups(const layout *lay)
     return dup ? MQTTSEAL_E_STATE_CORRUPT : MQTTSEAL_OK;
 }
 
+static void saved_of(ms_saved *s, const unsigned char *p)
+{
+    s->key_id = get32(p);
+    s->sid = p + 4;
+    s->highest = get64(p + ID_BYTES);
+    s->ts_max = get64(p + ID_BYTES + 8U);
+}
+
 static int load_sess(ms_replay *r, const unsigned char *p, int as_tomb,
                      uint64_t now_ms)
 {
     uint64_t ring[MS_RING_WORDS_MAX];
+    ms_saved s;
     uint32_t w;
 
+    saved_of(&s, p);
     if (as_tomb) {
-        return ms_replay_put_tomb(r, get32(p), p + 4, get64(p + ID_BYTES),
-                                  now_ms);
+        return ms_replay_put_tomb(r, &s, now_ms);
     }
     for (w = 0; w < r->words; w++) {
         ring[w] = get64(p + TOMB_BYTES + 8U * w);
     }
-    return ms_replay_put_sess(r, get32(p), p + 4, get64(p + ID_BYTES), ring);
+    return ms_replay_put_sess(r, &s, ring);
 }
 
 /*
  * Marks first, then tombstones, then sessions: every tombstone was seen
  * before every session, so this keeps least-recently-seen order when
  * sessions spill into tombstones and tombstones are dropped. A drop
- * marks its key id with the later of the load time and the newest
- * timestamp the saving receiver accepted.
+ * marks its key id with the dropped session's newest timestamp.
  */
 static int load_all(ms_replay *r, const layout *lay, size_t max_sessions)
 {
     uint64_t now_ms = ms_clock_now_ms();
     size_t keep = 0, i;
-    const unsigned char *p;
     int rc = MQTTSEAL_OK;
 
-    /* Before any drop below, so that its mark covers every timestamp the
-     * saving receiver accepted. */
     r->ts_high = lay->ts_high;
     if (lay->window == r->window) {
         keep = lay->n_sess < max_sessions ? lay->n_sess : max_sessions;
     }
     for (i = 0; i < lay->n_marks && rc == MQTTSEAL_OK; i++) {
-        p = lay->marks + i * MARK_BYTES;
+        const unsigned char *p = lay->marks + i * MARK_BYTES;
         rc = ms_replay_put_mark(r, get32(p), get64(p + 4));
     }
     for (i = 0; i < lay->n_tomb && rc == MQTTSEAL_OK; i++) {
-        p = lay->tomb + i * TOMB_BYTES;
-        rc =
-            ms_replay_put_tomb(r, get32(p), p + 4, get64(p + ID_BYTES), now_ms);
+        rc = load_sess(r, lay->tomb + i * TOMB_BYTES, 1, now_ms);
     }
     for (i = 0; i < lay->n_sess && rc == MQTTSEAL_OK; i++) {
         rc = load_sess(r, lay->sess + i * lay->sess_bytes,
@@ -293,7 +312,7 @@ static int load_all(ms_replay *r, const layout *lay, size_t max_sessions)
 }
 
 int ms_replay_decode(ms_replay **out, const unsigned char *buf, size_t len,
-                     unsigned window, size_t max_sessions)
+                     unsigned window, size_t max_sessions, size_t capacity)
 {
     ms_replay *r;
     layout lay;
@@ -311,88 +330,14 @@ int ms_replay_decode(ms_replay **out, const unsigned char *buf, size_t len,
         (rc = ms_replay_new(&r, window, max_sessions)) != MQTTSEAL_OK) {
         return rc;
     }
+    if (capacity != 0 && (rc = ms_replay_set_capacity(r, capacity)) != 0) {
+        ms_replay_free(r);
+        return rc;
+    }
     if ((rc = load_all(r, &lay, max_sessions)) != MQTTSEAL_OK) {
         ms_replay_free(r);
         return rc;
     }
     *out = r;
     return MQTTSEAL_OK;
-}
-
-/* ---- files --------------------------------------------------------- */
-
-int ms_replay_save(const ms_replay *r, const char *path)
-{
-    unsigned char *buf;
-    size_t len;
-    int rc;
-
-    if (r == NULL || path == NULL) {
-        return MQTTSEAL_E_INVALID;
-    }
-    if ((rc = ms_replay_encode(r, &buf, &len)) != MQTTSEAL_OK) {
-        return rc;
-    }
-    rc = ms_write_atomic(path, buf, len);
-    free(buf);
-    return rc;
-}
-
-static int read_fd(int fd, unsigned char **out, size_t *len)
-{
-    struct stat st;
-    unsigned char *buf;
-    size_t got = 0, size;
-    ssize_t n = 0;
-
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < 0 ||
-        (uint64_t)st.st_size >= SIZE_MAX) {
-        return MQTTSEAL_E_IO;
-    }
-    size = (size_t)st.st_size;
-    /* One spare byte, so a file that grew shows up as a longer read. */
-    if ((buf = malloc(size + 1U)) == NULL) {
-        return MQTTSEAL_E_NOMEM;
-    }
-    while (got <= size) {
-        n = read(fd, buf + got, size + 1U - got);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n <= 0) {
-            break;
-        }
-        got += (size_t)n;
-    }
-    if (n < 0 || got != size) {
-        free(buf);
-        return MQTTSEAL_E_IO;
-    }
-    *out = buf;
-    *len = size;
-    return MQTTSEAL_OK;
-}
-
-int ms_replay_load(ms_replay **out, const char *path, unsigned window,
-                   size_t max_sessions)
-{
-    unsigned char *buf = NULL;
-    size_t len = 0;
-    int fd, rc;
-
-    if (out == NULL || path == NULL) {
-        return MQTTSEAL_E_INVALID;
-    }
-    *out = NULL;
-    if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
-        return MQTTSEAL_E_IO;
-    }
-    rc = read_fd(fd, &buf, &len);
-    close(fd);
-    if (rc != MQTTSEAL_OK) {
-        return rc;
-    }
-    rc = ms_replay_decode(out, buf, len, window, max_sessions);
-    free(buf);
-    return rc;
 }

@@ -73,6 +73,23 @@ static int encrypt(unsigned char *out, size_t cap, size_t *out_len,
     return MQTTSEAL_OK;
 }
 
+/* More levels than the context allows: refused before any derivation,
+ * so an unauthenticated message cannot make us derive 32,766 keys. */
+static int check_levels(mqttseal_ctx *ctx, const char *topic, size_t tlen)
+{
+    unsigned max = atomic_load_explicit(&ctx->max_levels, memory_order_relaxed);
+    unsigned levels = 1;
+    const char *p = topic, *end = topic + tlen;
+
+    while ((p = memchr(p, '/', (size_t)(end - p))) != NULL) {
+        if (++levels > max) {
+            return MQTTSEAL_E_TOPIC_DEPTH;
+        }
+        p++;
+    }
+    return MQTTSEAL_OK;
+}
+
 static int check_seal_args(const mqttseal_ctx *ctx, const unsigned char *out,
                            const size_t *out_len, const char *topic,
                            size_t tlen, const unsigned char *msg,
@@ -88,31 +105,18 @@ static int check_seal_args(const mqttseal_ctx *ctx, const unsigned char *out,
     return mqttseal_topic_check(topic, tlen);
 }
 
-/* Claims the next sequence number; UINT64_MAX is never used. */
-static int next_seq(mqttseal_ctx *ctx, uint64_t *seq)
-{
-    uint64_t cur = atomic_load(&ctx->next_seq);
-
-    do {
-        if (cur == UINT64_MAX) {
-            return MQTTSEAL_E_SEQ_EXHAUSTED;
-        }
-    } while (!atomic_compare_exchange_weak(&ctx->next_seq, &cur, cur + 1));
-    *seq = cur;
-    return MQTTSEAL_OK;
-}
-
-/* Fills the header from the snapshot and claims a sequence number. A
- * number spent on a message that then fails (buffer too small) is only a
- * gap, which receivers accept. */
-static int fill_header(mqttseal_ctx *ctx, mqttseal_header *h,
-                       const ms_snapshot *snap, size_t msg_len,
-                       uint64_t *now_ms)
+/* Fills the header from the snapshot and the claimed place in the
+ * session. A number spent on a message that then fails (buffer too
+ * small) is only a gap, which receivers accept. */
+static void fill_header(mqttseal_header *h, const ms_snapshot *snap,
+                        const ms_claim *claim, size_t msg_len, unsigned flags,
+                        uint64_t *now_ms)
 {
     memset(h, 0, sizeof *h);
-    h->key_id = snap->primary;
-    memcpy(h->session_id, ctx->sid, sizeof h->session_id);
+    memcpy(h->session_id, claim->sid, sizeof h->session_id);
+    h->seq = claim->seq;
     h->payload_len = msg_len;
+    h->sealed_retained = (flags & MQTTSEAL_SEAL_RETAINED) != 0;
     if (snap->timestamps) {
         if (*now_ms == 0) {
             *now_ms = ms_clock_now_ms();
@@ -120,45 +124,55 @@ static int fill_header(mqttseal_ctx *ctx, mqttseal_header *h,
         h->has_timestamp = 1;
         h->timestamp_ms = *now_ms;
     }
-    return next_seq(ctx, &h->seq);
 }
 
 static int seal_primary(mqttseal_ctx *ctx, unsigned char *out, size_t cap,
                         size_t *out_len, const char *topic, size_t tlen,
-                        const unsigned char *msg, size_t msg_len)
+                        const unsigned char *msg, size_t msg_len,
+                        unsigned flags)
 {
-    unsigned char key[MQTTSEAL_KEYBYTES];
+    ms_keyreq req = {.topic = topic, .topic_len = tlen};
     mqttseal_header h;
     ms_snapshot snap;
-    int64_t expires = 0;
+    ms_claim claim;
     uint64_t now_ms = 0;
-    int rc = ms_ctx_message_key(ctx, 1, 0, topic, tlen, key, &expires, &snap);
+    int rc = ms_ctx_key_lookup(ctx, &req, &snap, &claim);
 
-    if (rc == MQTTSEAL_OK && !key_usable(expires, &now_ms)) {
+    if (rc == MQTTSEAL_OK && !key_usable(req.expires, &now_ms)) {
         rc = MQTTSEAL_E_KEY_EXPIRED;
     }
     if (rc == MQTTSEAL_OK) {
-        rc = fill_header(ctx, &h, &snap, msg_len, &now_ms);
+        fill_header(&h, &snap, &claim, msg_len, flags, &now_ms);
+        h.key_id = req.key_id;
+        rc = encrypt(out, cap, out_len, topic, tlen, msg, msg_len, &h, req.key);
     }
     if (rc == MQTTSEAL_OK) {
-        rc = encrypt(out, cap, out_len, topic, tlen, msg, msg_len, &h, key);
+        ms_ctx_key_remember(ctx, &req);
+        atomic_fetch_add_explicit(&ctx->counters.sealed, 1,
+                                  memory_order_relaxed);
     }
-    sodium_memzero(key, sizeof key);
+    sodium_memzero(req.key, sizeof req.key);
     return rc;
 }
 
-int mqttseal_seal(mqttseal_ctx *ctx, unsigned char *out, size_t out_cap,
-                  size_t *out_len, const char *topic, size_t topic_len,
-                  const unsigned char *msg, size_t msg_len)
+int mqttseal_seal_ex(mqttseal_ctx *ctx, unsigned char *out, size_t out_cap,
+                     size_t *out_len, const char *topic, size_t topic_len,
+                     const unsigned char *msg, size_t msg_len, unsigned flags)
 {
     int rc = check_seal_args(ctx, out, out_len, topic, topic_len, msg, msg_len);
 
     if (out_len != NULL) {
         *out_len = 0;
     }
+    if (rc == MQTTSEAL_OK && (flags & ~MQTTSEAL_SEAL_RETAINED) != 0) {
+        rc = MQTTSEAL_E_INVALID;
+    }
+    if (rc == MQTTSEAL_OK) {
+        rc = check_levels(ctx, topic, topic_len);
+    }
     if (rc == MQTTSEAL_OK) {
         rc = seal_primary(ctx, out, out_cap, out_len, topic, topic_len, msg,
-                          msg_len);
+                          msg_len, flags);
     }
     if (rc != MQTTSEAL_OK && out != NULL) {
         sodium_memzero(out, out_cap);
@@ -167,51 +181,64 @@ int mqttseal_seal(mqttseal_ctx *ctx, unsigned char *out, size_t out_cap,
     return rc;
 }
 
+int mqttseal_seal(mqttseal_ctx *ctx, unsigned char *out, size_t out_cap,
+                  size_t *out_len, const char *topic, size_t topic_len,
+                  const unsigned char *msg, size_t msg_len)
+{
+    return mqttseal_seal_ex(ctx, out, out_cap, out_len, topic, topic_len, msg,
+                            msg_len, 0);
+}
+
 int ms_test_seal_fields(mqttseal_ctx *ctx, unsigned char *out, size_t out_cap,
                         size_t *out_len, const char *topic, size_t topic_len,
                         const unsigned char *msg, size_t msg_len,
                         const mqttseal_header *fields)
 {
-    unsigned char key[MQTTSEAL_KEYBYTES];
+    ms_keyreq req = {
+        .key_id = fields->key_id, .topic = topic, .topic_len = topic_len};
     mqttseal_header h = *fields;
     ms_snapshot snap;
-    int64_t expires = 0;
     int rc = check_seal_args(ctx, out, out_len, topic, topic_len, msg, msg_len);
 
     h.payload_len = msg_len;
     if (rc == MQTTSEAL_OK) {
-        rc = ms_ctx_message_key(ctx, 0, h.key_id, topic, topic_len, key,
-                                &expires, &snap);
+        rc = ms_ctx_key_lookup(ctx, &req, &snap, NULL);
     }
     if (rc == MQTTSEAL_OK) {
         rc = encrypt(out, out_cap, out_len, topic, topic_len, msg, msg_len, &h,
-                     key);
+                     req.key);
     }
-    sodium_memzero(key, sizeof key);
+    sodium_memzero(req.key, sizeof req.key);
     return rc;
 }
 
-/* Age and skew checks on an authenticated timestamp. */
+/* Skew, then age, on an authenticated timestamp. A timestamp too far
+ * ahead is refused whatever else is set: it must never reach the replay
+ * state, where it would move a mark. */
 static int check_fresh(const ms_snapshot *snap, const mqttseal_header *h,
-                       unsigned flags, uint64_t *now_ms)
+                       uint64_t *now_ms)
 {
-    uint64_t max_age = snap->max_age_ms, skew = snap->skew_ms;
-    int exempt = snap->exempt_retained && (flags & MQTTSEAL_OPEN_RETAINED);
+    uint64_t max_age = snap->max_age_ms;
 
+    if (h->has_timestamp) {
+        if (*now_ms == 0) {
+            *now_ms = ms_clock_now_ms();
+        }
+        if (h->timestamp_ms > *now_ms &&
+            h->timestamp_ms - *now_ms > snap->skew_ms) {
+            return MQTTSEAL_E_FUTURE;
+        }
+    }
     if (max_age == 0) {
         return MQTTSEAL_OK;
     }
     if (!h->has_timestamp) {
         return MQTTSEAL_E_NO_TIMESTAMP;
     }
-    if (*now_ms == 0) {
-        *now_ms = ms_clock_now_ms();
+    if (h->sealed_retained && snap->retained_max_age_ms != 0) {
+        max_age = snap->retained_max_age_ms;
     }
-    if (h->timestamp_ms > *now_ms && h->timestamp_ms - *now_ms > skew) {
-        return MQTTSEAL_E_FUTURE;
-    }
-    if (!exempt && *now_ms > h->timestamp_ms &&
-        *now_ms - h->timestamp_ms > max_age) {
+    if (*now_ms > h->timestamp_ms && *now_ms - h->timestamp_ms > max_age) {
         return MQTTSEAL_E_STALE;
     }
     return MQTTSEAL_OK;
@@ -223,14 +250,17 @@ static int check_replay(mqttseal_ctx *ctx, const mqttseal_header *h,
     int rc = MQTTSEAL_OK;
 
     pthread_mutex_lock(&ctx->lock);
-    if (ctx->replay_on) {
-        /* The replay state uses the time only to date a low-water mark,
-         * where a later time is stricter: the cheap upper bound will do. */
-        uint64_t upper =
-            *now_ms ? *now_ms + MS_CLOCK_COARSE_MARGIN_MS : ms_clock_upper_ms();
+    if (ctx->replay_on && (rc = ms_ctx_replay_ready(ctx)) == MQTTSEAL_OK) {
+        /* The replay state uses the time only to tell stale sessions, for
+         * which an earlier time is stricter: the cheap coarse clock, less
+         * its margin, will do. */
+        uint64_t lower = *now_ms ? *now_ms : ms_clock_upper_ms();
 
+        lower = lower > 2U * MS_CLOCK_COARSE_MARGIN_MS
+                    ? lower - 2U * MS_CLOCK_COARSE_MARGIN_MS
+                    : 0U;
         rc = ms_replay_accept(ctx->replay, h->key_id, h->session_id, h->seq,
-                              h->has_timestamp, h->timestamp_ms, upper);
+                              h->has_timestamp, h->timestamp_ms, lower);
     }
     pthread_mutex_unlock(&ctx->lock);
     return rc;
@@ -259,26 +289,28 @@ static int decrypt(unsigned char *out, const unsigned char *env,
     return MQTTSEAL_OK;
 }
 
+/* Only a key that has just authenticated a message enters the cache. */
 static int open_keyed(mqttseal_ctx *ctx, unsigned char *out, const char *topic,
                       size_t tlen, const unsigned char *env,
                       const mqttseal_header *h, uint64_t *now_ms,
                       ms_snapshot *snap)
 {
-    unsigned char key[MQTTSEAL_KEYBYTES];
-    int64_t expires = 0;
+    ms_keyreq req = {.key_id = h->key_id, .topic = topic, .topic_len = tlen};
     ad_buf ad;
-    int rc =
-        ms_ctx_message_key(ctx, 0, h->key_id, topic, tlen, key, &expires, snap);
+    int rc = ms_ctx_key_lookup(ctx, &req, snap, NULL);
 
-    if (rc == MQTTSEAL_OK && !key_usable(expires, now_ms)) {
+    if (rc == MQTTSEAL_OK && !key_usable(req.expires, now_ms)) {
         rc = MQTTSEAL_E_KEY_EXPIRED;
     }
     if (rc == MQTTSEAL_OK &&
         (rc = ad_make(&ad, env, h->header_len, topic, tlen)) == MQTTSEAL_OK) {
-        rc = decrypt(out, env, h, &ad, key);
+        rc = decrypt(out, env, h, &ad, req.key);
         ad_done(&ad);
     }
-    sodium_memzero(key, sizeof key);
+    if (rc == MQTTSEAL_OK) {
+        ms_ctx_key_remember(ctx, &req);
+    }
+    sodium_memzero(req.key, sizeof req.key);
     return rc;
 }
 
@@ -310,10 +342,13 @@ int mqttseal_open(mqttseal_ctx *ctx, unsigned char *out, size_t out_cap,
         rc = MQTTSEAL_E_BUFFER;
     }
     if (rc == MQTTSEAL_OK) {
+        rc = check_levels(ctx, topic, topic_len);
+    }
+    if (rc == MQTTSEAL_OK) {
         rc = open_keyed(ctx, out, topic, topic_len, env, &h, &now_ms, &snap);
     }
     if (rc == MQTTSEAL_OK) {
-        rc = check_fresh(&snap, &h, flags, &now_ms);
+        rc = check_fresh(&snap, &h, &now_ms);
     }
     if (rc == MQTTSEAL_OK) {
         rc = check_replay(ctx, &h, &now_ms);
@@ -324,5 +359,9 @@ int mqttseal_open(mqttseal_ctx *ctx, unsigned char *out, size_t out_cap,
     if (rc != MQTTSEAL_OK && out != NULL) {
         sodium_memzero(out, out_cap);
     }
+    if (ctx != NULL) {
+        ms_ctx_count_open(ctx, rc);
+    }
+    (void)flags; /* MQTTSEAL_OPEN_RETAINED: the RETAIN bit exempts nothing */
     return rc;
 }

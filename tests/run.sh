@@ -109,7 +109,8 @@ step "all suites" "$work" "" -- \
 # inside Paho 1.3.12's reconnect code that ASan reports in Paho's frames).
 step "unit+fuzz+broker under ASan+UBSan" "$work-asan" "-asan" -- \
     meson test -C "$work-asan" --setup asan --print-errorlogs \
-    --suite unit --suite fuzz --suite broker --no-suite broker-restart \
+    --suite unit --suite fleet --suite fuzz --suite broker \
+    --no-suite broker-restart \
     --num-processes 2
 step "unit under valgrind" "$work" "-valgrind" -- \
     meson test -C "$work" --setup valgrind --print-errorlogs --suite unit \

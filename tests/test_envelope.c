@@ -176,10 +176,14 @@ static void header_errors(void **state)
     assert_int_equal(parse(buf, n), MQTTSEAL_E_SUITE);
     buf[0] = 0x89;
     assert_int_equal(parse(buf, 1), MQTTSEAL_E_TRUNCATED);
-    for (unsigned bit = 1; bit < 8; bit++) {
+    /* Bit 0 (timestamp) and bit 1 (sealed as retained) are defined. */
+    for (unsigned bit = 2; bit < 8; bit++) {
         buf[1] = (unsigned char)(1U << bit);
         assert_int_equal(parse(buf, n), MQTTSEAL_E_RESERVED);
     }
+    buf[1] = 0x02;
+    assert_int_equal(mqttseal_header_parse(&h, buf, n), MQTTSEAL_OK);
+    assert_int_equal(h.sealed_retained, 1);
     buf[1] = 0;
     assert_int_equal(parse(buf, n), MQTTSEAL_OK);
     buf[n] = 0;

@@ -397,13 +397,13 @@ static int open_flags(mqttseal_ctx *ctx, const unsigned char *env, size_t n,
                          flags, NULL);
 }
 
-/* Timestamps: authenticated, and checked against a maximum age and skew;
- * retained deliveries may be exempt from the age check only. */
+/* Timestamps: authenticated, and checked against a maximum age and a
+ * skew; the future check applies even with no maximum age. */
 static void freshness(void **state)
 {
     mqttseal_ctx *tx = ctx_for(1, "#", root1), *rx = ctx_for(1, "#", root1);
-    unsigned char plain[200], stamped[200], future[200], env[200];
-    size_t np, ns, nf;
+    unsigned char plain[200], stamped[200], future[200], near[200], env[200];
+    size_t np, ns, nf, nn;
     mqttseal_header h;
 
     (void)state;
@@ -414,31 +414,84 @@ static void freshness(void **state)
     ns = sample_env(tx, stamped, sizeof stamped);
     assert_int_equal(mqttseal_header_parse(&h, stamped, ns), MQTTSEAL_OK);
     assert_true(h.has_timestamp && h.timestamp_ms == 1764000000000ULL);
+    assert_false(h.sealed_retained);
     ms_clock_set_fake(1764000060000ULL);
     nf = sample_env(tx, future, sizeof future);
+    ms_clock_set_fake(1764000025000ULL);
+    nn = sample_env(tx, near, sizeof near);
     ms_clock_set_fake(1764000005000ULL);
-    /* No maximum age: all open. */
+    /* No maximum age: all open but the one a minute ahead, beyond the
+     * default skew of 30 s. */
     assert_int_equal(open_flags(rx, plain, np, 0), MQTTSEAL_OK);
     assert_int_equal(open_flags(rx, stamped, ns, 0), MQTTSEAL_OK);
-    assert_int_equal(mqttseal_ctx_set_freshness(rx, 2000, 1000, 1),
+    assert_int_equal(open_flags(rx, near, nn, 0), MQTTSEAL_OK);
+    assert_int_equal(open_flags(rx, future, nf, 0), MQTTSEAL_E_FUTURE);
+    assert_int_equal(mqttseal_ctx_set_freshness(rx, 2000, 1000, 0),
                      MQTTSEAL_OK);
     assert_int_equal(open_flags(rx, plain, np, 0), MQTTSEAL_E_NO_TIMESTAMP);
     assert_int_equal(open_flags(rx, stamped, ns, 0), MQTTSEAL_E_STALE);
-    assert_int_equal(open_flags(rx, stamped, ns, MQTTSEAL_OPEN_RETAINED),
-                     MQTTSEAL_OK);
-    assert_int_equal(open_flags(rx, future, nf, MQTTSEAL_OPEN_RETAINED),
-                     MQTTSEAL_E_FUTURE);
+    assert_int_equal(open_flags(rx, near, nn, 0), MQTTSEAL_E_FUTURE);
+    assert_int_equal(open_flags(rx, future, nf, 0), MQTTSEAL_E_FUTURE);
     ms_clock_set_fake(1764000001500ULL);
     assert_int_equal(open_flags(rx, stamped, ns, 0), MQTTSEAL_OK);
     /* The timestamp is authenticated: editing it breaks the tag. */
     memcpy(env, stamped, ns);
     env[h.header_len - 3] ^= 1;
     assert_int_equal(open_flags(rx, env, ns, 0), MQTTSEAL_E_AUTH);
-    assert_int_equal(mqttseal_ctx_set_freshness(rx, 2000, 1000, 0),
+    ms_clock_set_fake(0);
+    mqttseal_ctx_free(tx);
+    mqttseal_ctx_free(rx);
+}
+
+/* Issue 11, problem 6: the RETAIN bit of a delivery is not authenticated,
+ * so it must exempt nothing. Only the publisher's own authenticated
+ * "sealed as retained" flag selects the (separate) retained maximum age. */
+static void retained_flag_is_authenticated(void **state)
+{
+    mqttseal_ctx *tx = ctx_for(1, "#", root1), *rx = ctx_for(1, "#", root1);
+    unsigned char live[200], kept[200], env[200], msg[64];
+    size_t nl, nk = 0;
+    mqttseal_header h;
+
+    (void)state;
+    fill(msg, sizeof msg, 3);
+    mqttseal_ctx_set_replay(rx, 0, 64, 1);
+    mqttseal_ctx_set_timestamps(tx, 1);
+    ms_clock_set_fake(1764000000000ULL);
+    nl = sample_env(tx, live, sizeof live);
+    assert_int_equal(mqttseal_seal_ex(tx, kept, sizeof kept, &nk, TOPIC,
+                                      strlen(TOPIC), msg, sizeof msg,
+                                      MQTTSEAL_SEAL_RETAINED),
                      MQTTSEAL_OK);
-    ms_clock_set_fake(1764000005000ULL);
-    assert_int_equal(open_flags(rx, stamped, ns, MQTTSEAL_OPEN_RETAINED),
+    assert_int_equal(mqttseal_header_parse(&h, kept, nk), MQTTSEAL_OK);
+    assert_true(h.sealed_retained && h.flags == 0x03);
+    assert_int_equal(mqttseal_seal_ex(tx, env, sizeof env, &nk, TOPIC,
+                                      strlen(TOPIC), msg, sizeof msg, 0x4),
+                     MQTTSEAL_E_INVALID);
+    nk = nl;
+    assert_int_equal(mqttseal_ctx_set_freshness(rx, 5000, 1000, 3600000),
+                     MQTTSEAL_OK);
+    /* Seven seconds later: the live envelope is stale, however it is
+     * delivered; the one sealed as retained is within its own age. */
+    ms_clock_set_fake(1764000007000ULL);
+    assert_int_equal(open_flags(rx, live, nl, 0), MQTTSEAL_E_STALE);
+    assert_int_equal(open_flags(rx, live, nl, MQTTSEAL_OPEN_RETAINED),
                      MQTTSEAL_E_STALE);
+    assert_int_equal(open_flags(rx, kept, nk, 0), MQTTSEAL_OK);
+    assert_int_equal(open_flags(rx, kept, nk, MQTTSEAL_OPEN_RETAINED),
+                     MQTTSEAL_OK);
+    /* Clearing the flag on the wire breaks the tag. */
+    memcpy(env, kept, nk);
+    env[1] = 0x01;
+    assert_int_equal(open_flags(rx, env, nk, MQTTSEAL_OPEN_RETAINED),
+                     MQTTSEAL_E_AUTH);
+    /* The retained maximum age holds too; 0 gives no exemption. */
+    ms_clock_set_fake(1764003600001ULL);
+    assert_int_equal(open_flags(rx, kept, nk, 0), MQTTSEAL_E_STALE);
+    ms_clock_set_fake(1764000007000ULL);
+    assert_int_equal(mqttseal_ctx_set_freshness(rx, 5000, 1000, 0),
+                     MQTTSEAL_OK);
+    assert_int_equal(open_flags(rx, kept, nk, 0), MQTTSEAL_E_STALE);
     ms_clock_set_fake(0);
     mqttseal_ctx_free(tx);
     mqttseal_ctx_free(rx);
@@ -602,6 +655,7 @@ int main(void)
         cmocka_unit_test(sizes_agree),
         cmocka_unit_test(replay_settings_keep_state),
         cmocka_unit_test(freshness),
+        cmocka_unit_test(retained_flag_is_authenticated),
         cmocka_unit_test(rotation),
         cmocka_unit_test(rotation_mid_stream),
         cmocka_unit_test(threads_never_repeat_seq),

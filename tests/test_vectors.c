@@ -15,10 +15,11 @@
 #include <cmocka.h>
 #include <sodium.h>
 
+#include "clock.h"
 #include "ctx.h"
 #include "mqttseal/mqttseal.h"
 
-#define MAXV 64
+#define MAXV 128
 #define FIELD 48
 
 typedef struct field {
@@ -218,6 +219,7 @@ static void reproduce(const vector *v)
     h.has_timestamp = get(v, "timestamp_ms") != NULL;
     h.timestamp_ms =
         h.has_timestamp ? strtoull(get(v, "timestamp_ms"), NULL, 10) : 0;
+    h.sealed_retained = get(v, "sealed_retained") != NULL;
     out = malloc(elen + 8);
     memset(out, 0xCC, elen + 8);
     assert_int_equal(ms_test_seal_fields(ctx, out, elen, &n,
@@ -234,6 +236,10 @@ static void reproduce(const vector *v)
                      MQTTSEAL_OK);
     assert_int_equal(m, ptlen);
     assert_memory_equal(out, pt, ptlen);
+    assert_int_equal(mqttseal_header_parse(&h, env, elen), MQTTSEAL_OK);
+    assert_int_equal(env[1], (h.has_timestamp ? 1 : 0) |
+                                 (h.sealed_retained ? 2 : 0));
+    assert_int_equal(h.sealed_retained, get(v, "sealed_retained") != NULL);
     mqttseal_ctx_free(ctx);
     free(topic), free(pt), free(env), free(sid), free(out);
 }
@@ -242,7 +248,7 @@ static void envelopes(void **state)
 {
     (void)state;
     load("envelopes.txt");
-    assert_true(nvecs >= 15);
+    assert_true(nvecs >= 21);
     for (int i = 0; i < nvecs; i++) {
         print_message("vector %s\n", get(&vecs[i], "name"));
         reproduce(&vecs[i]);
@@ -263,6 +269,12 @@ static int error_code(const char *name)
                {"E_NOT_SEALED", MQTTSEAL_E_NOT_SEALED},
                {"E_RESERVED", MQTTSEAL_E_RESERVED},
                {"E_VARINT", MQTTSEAL_E_VARINT},
+               {"E_OVERSIZE", MQTTSEAL_E_OVERSIZE},
+               {"E_TOPIC_EMPTY", MQTTSEAL_E_TOPIC_EMPTY},
+               {"E_TOPIC_INVALID", MQTTSEAL_E_TOPIC_INVALID},
+               {"E_UNKNOWN_KEY", MQTTSEAL_E_UNKNOWN_KEY},
+               {"E_NO_GRANT", MQTTSEAL_E_NO_GRANT},
+               {"E_KEY_EXPIRED", MQTTSEAL_E_KEY_EXPIRED},
                {"E_AUTH", MQTTSEAL_E_AUTH}};
 
     for (size_t i = 0; i < sizeof map / sizeof map[0]; i++) {
@@ -274,22 +286,50 @@ static int error_code(const char *name)
     return -1;
 }
 
+/* A vector with a keyring (text, in hex) is opened under it with the
+ * clock at now_ms; one without, under root_key granted '#' as key id 1. */
+static mqttseal_ctx *ctx_for_malformed(const vector *v)
+{
+    unsigned char *text;
+    size_t n;
+    mqttseal_keyring *kr = NULL;
+    mqttseal_ctx *ctx = NULL;
+    mqttseal_diag diag;
+
+    if (get(v, "keyring") == NULL) {
+        ms_clock_set_fake(0);
+        return ctx_for(v, 1);
+    }
+    n = unhex(&text, get(v, "keyring"));
+    assert_int_equal(
+        mqttseal_keyring_load_string(&kr, (const char *)text, n, &diag),
+        MQTTSEAL_OK);
+    assert_int_equal(mqttseal_ctx_new(&ctx, kr), MQTTSEAL_OK);
+    assert_non_null(get(v, "now_ms"));
+    ms_clock_set_fake(strtoull(get(v, "now_ms"), NULL, 10));
+    mqttseal_keyring_free(kr);
+    free(text);
+    return ctx;
+}
+
 static void malformed(void **state)
 {
     (void)state;
     load("malformed.txt");
-    assert_true(nvecs >= 9);
+    assert_true(nvecs >= 65);
     for (int i = 0; i < nvecs; i++) {
         const vector *v = &vecs[i];
         unsigned char *topic, *env, out[256];
         size_t tlen = unhex(&topic, get(v, "topic"));
         size_t elen = unhex(&env, get(v, "envelope")), m = 0;
-        mqttseal_ctx *ctx = ctx_for(v, 1);
+        mqttseal_ctx *ctx = ctx_for_malformed(v);
 
+        print_message("vector %s\n", get(v, "name"));
         assert_int_equal(mqttseal_open(ctx, out, sizeof out, &m,
                                        (const char *)topic, tlen, env, elen, 0,
                                        NULL),
                          error_code(get(v, "error")));
+        ms_clock_set_fake(0);
         mqttseal_ctx_free(ctx);
         free(topic);
         free(env);

@@ -11,7 +11,8 @@
  *   2. Errors
  *   3. Sizes
  *   4. Keyrings (root keys, grants, rotation, files)
- *   5. Contexts (sealing session, key cache, replay window, freshness)
+ *   5. Contexts (sealing session and fork safety, key cache, replay
+ *      window, freshness, fleet defaults, state files, counters)
  *   6. Sealing and opening
  *   7. Envelope inspection (no key needed)
  *
@@ -97,8 +98,14 @@ typedef enum mqttseal_err {
     MQTTSEAL_E_DUPLICATE_KEY = 32, /* same key id and filter twice */
     MQTTSEAL_E_SESSION_LOST = 33,  /* replay state for key id was dropped;
                                       an unknown session is refused */
-    MQTTSEAL_E_CRYPTO = 34         /* libsodium failed to initialise */
+    MQTTSEAL_E_CRYPTO = 34,        /* libsodium failed to initialise */
+    MQTTSEAL_E_TOPIC_DEPTH = 35,   /* more topic levels than allowed */
+    MQTTSEAL_E_FILE_OWNER = 36     /* file owned by another user, or
+                                      writable by group or others */
 } mqttseal_err;
+
+/** One more than the largest error code (sizes mqttseal_stats). */
+#define MQTTSEAL_ERR_COUNT 37U
 
 /** A static, human-readable description of an error code. Never NULL. */
 MQTTSEAL_EXPORT const char *mqttseal_strerror(int err);
@@ -180,8 +187,10 @@ mqttseal_keyring_load_string(mqttseal_keyring **out, const char *text,
 
 /**
  * Read a keyring file. A file readable or writable by group or others is
- * refused (E_KEYRING_PERMS; diag says to chmod 600).
- * @return as mqttseal_keyring_load_string, plus E_IO, E_KEYRING_PERMS.
+ * refused (E_KEYRING_PERMS; diag says to chmod 600), and so is one owned
+ * by another user than the caller or root (E_FILE_OWNER), as ssh does.
+ * @return as mqttseal_keyring_load_string, plus E_IO, E_KEYRING_PERMS,
+ *         E_FILE_OWNER.
  */
 MQTTSEAL_EXPORT MQTTSEAL_NODISCARD int
 mqttseal_keyring_load_file(mqttseal_keyring **out, const char *path,
@@ -268,18 +277,36 @@ MQTTSEAL_EXPORT int mqttseal_keyring_entry(const mqttseal_keyring *kr,
 /* ---------------------------------------------------------------------
  * 5. Contexts
  *
- * A context owns a copy of a keyring, a bounded LRU cache of derived
+ * A context owns a copy of a keyring, a self-sizing cache of derived
  * message keys (a known topic costs no derivation), one sealing session
- * (a random 96-bit session id drawn at creation and a 64-bit sequence
- * counter), and the receive-side replay state.
+ * (a random 96-bit session id and a 64-bit sequence counter), and the
+ * receive-side replay state.
+ *
+ * Sessions and fork(): a sealing session never continues in a child
+ * process. A child of fork() draws a fresh session id before its first
+ * seal (detected with a MADV_WIPEONFORK page and a pthread_atfork
+ * handler: no system call per message). Clones the library cannot see,
+ * such as a restored VM snapshot or a CRIU restore, must call
+ * mqttseal_ctx_new_session() before sealing again.
+ *
+ * Fleets: turn on timestamps on every sender and freshness on every
+ * receiver (mqttseal_ctx_use_fleet_defaults). Then replay memory is
+ * bounded by time: a session is forgotten only once its messages are
+ * stale, so no number of senders, restarts or flooded sessions makes a
+ * receiver refuse legitimate messages (docs/FORMAT.md section 9).
  * ------------------------------------------------------------------- */
 
 typedef struct mqttseal_ctx mqttseal_ctx;
 
-#define MQTTSEAL_CACHE_DEFAULT 256U          /* derived keys cached */
+#define MQTTSEAL_CACHE_DEFAULT 131072U       /* max derived keys cached */
 #define MQTTSEAL_REPLAY_WINDOW_DEFAULT 64U   /* bits; multiple of 64 */
 #define MQTTSEAL_REPLAY_WINDOW_MAX 4096U
-#define MQTTSEAL_REPLAY_SESSIONS_DEFAULT 1024U
+#define MQTTSEAL_REPLAY_SESSIONS_DEFAULT 1024U  /* with a full window */
+#define MQTTSEAL_REPLAY_REMEMBER_DEFAULT 1048576U /* compact entries, max */
+#define MQTTSEAL_LEVELS_DEFAULT 128U         /* topic levels allowed */
+#define MQTTSEAL_SKEW_DEFAULT_MS 30000U      /* future tolerance, always */
+#define MQTTSEAL_FLEET_MAX_AGE_MS 300000U    /* fleet defaults: 5 min */
+#define MQTTSEAL_FLEET_RETAINED_MAX_AGE_MS 86400000U /* 1 day */
 
 /**
  * Create a context over a copy of kr (kr may be freed afterwards).
@@ -309,66 +336,145 @@ MQTTSEAL_EXPORT void mqttseal_ctx_free(mqttseal_ctx *ctx);
 MQTTSEAL_EXPORT int mqttseal_ctx_set_keyring(mqttseal_ctx *ctx,
                                              const mqttseal_keyring *kr);
 
-/** Resize the derived-key cache (entries >= 1). Flushes it. */
+/**
+ * Set the most derived keys the cache may hold (entries >= 1; default
+ * MQTTSEAL_CACHE_DEFAULT). The cache starts small and doubles as
+ * authenticated topics arrive, so a context costs only what its topics
+ * use: about 100 bytes plus the topic's length per cached topic.
+ * Flushes it. @return OK, E_INVALID, E_NOMEM.
+ */
 MQTTSEAL_EXPORT int mqttseal_ctx_set_cache_size(mqttseal_ctx *ctx,
                                                 size_t entries);
+
+/**
+ * Refuse topics with more than levels levels (1 to 65535; default
+ * MQTTSEAL_LEVELS_DEFAULT) with E_TOPIC_DEPTH, on seal and open, before
+ * any key is derived: this bounds what an unauthenticated message can
+ * make a receiver compute. @return OK, E_INVALID.
+ */
+MQTTSEAL_EXPORT int mqttseal_ctx_set_max_levels(mqttseal_ctx *ctx,
+                                                unsigned levels);
 
 /**
  * Configure replay protection. enabled = 0 accepts every authentic copy.
  * window: bits, a multiple of 64 up to MQTTSEAL_REPLAY_WINDOW_MAX.
  * max_sessions: sender sessions tracked with a full window; the least
- * recently seen is evicted to a tombstone (see docs/FORMAT.md, "Replay").
- * Memory per tracked session: mqttseal_replay_session_bytes(window); the
- * defaults (64 bits, 1024 sessions) cost about 250 KiB per context, so
- * small devices should lower max_sessions (or turn replay protection off
- * on contexts that only seal). Tables are allocated here, never per
- * message. Changing window or max_sessions carries the state over
- * (sessions that no longer fit become tombstones: never more permissive);
- * turning protection off keeps the state, and turning it on resumes it
- * (messages accepted while it was off were not recorded).
+ * recently seen is demoted to a compact entry that keeps its highest
+ * sequence number (docs/FORMAT.md section 9). Memory: see
+ * mqttseal_replay_session_bytes and mqttseal_ctx_set_replay_capacity.
+ * Tables are allocated at the first message and grow by doubling, never
+ * per message. Changing window or max_sessions carries the state over
+ * (never more permissive); turning protection off keeps the state, and
+ * turning it on resumes it (messages accepted while it was off were not
+ * recorded).
  * @return OK, E_INVALID, E_NOMEM.
  */
 MQTTSEAL_EXPORT int mqttseal_ctx_set_replay(mqttseal_ctx *ctx, int enabled,
                                             unsigned window,
                                             size_t max_sessions);
 
-/** Bytes of memory one tracked sender session costs at this window. */
+/** Bytes one sender session tracked with a full window costs. */
 MQTTSEAL_EXPORT size_t mqttseal_replay_session_bytes(unsigned window);
+
+/** Bytes one remembered (compact) sender session costs. */
+MQTTSEAL_EXPORT size_t mqttseal_replay_remembered_bytes(void);
+
+/**
+ * The most sender sessions remembered in compact form (default
+ * MQTTSEAL_REPLAY_REMEMBER_DEFAULT, at most about 56 MiB when full; the
+ * table grows by doubling as sessions arrive). With freshness on, a
+ * session is dropped only once stale, unless this limit is reached;
+ * without it, a session is dropped only when this limit is reached. A
+ * dropped session that was not stale sets its key id's low-water mark
+ * (E_SESSION_LOST for unknown sessions not newer than it).
+ * @return OK, E_INVALID (below max_sessions), E_NOMEM.
+ */
+MQTTSEAL_EXPORT int mqttseal_ctx_set_replay_capacity(mqttseal_ctx *ctx,
+                                                     size_t remembered);
 
 /** Sealing side: include a millisecond timestamp in each header. */
 MQTTSEAL_EXPORT int mqttseal_ctx_set_timestamps(mqttseal_ctx *ctx, int on);
 
 /**
  * Opening side freshness. max_age_ms = 0 disables the age check. A
- * message older than max_age_ms is E_STALE, one more than skew_ms in the
- * future is E_FUTURE, one without a timestamp is E_NO_TIMESTAMP. With
- * exempt_retained, opens flagged MQTTSEAL_OPEN_RETAINED skip the age check
- * (a retained value may be old on purpose) but not the future check.
+ * message older than max_age_ms is E_STALE, one without a timestamp is
+ * E_NO_TIMESTAMP. One stamped more than skew_ms in the future is always
+ * E_FUTURE, even with the age check off (skew_ms = 0 selects
+ * MQTTSEAL_SKEW_DEFAULT_MS, the default), and never changes replay state.
+ * retained_max_age_ms applies instead of max_age_ms to messages the
+ * publisher sealed as retained (MQTTSEAL_SEAL_RETAINED, an authenticated
+ * header flag; the RETAIN bit of the delivery is not trusted); 0 gives
+ * them no exemption. @return OK, E_INVALID.
  */
 MQTTSEAL_EXPORT int mqttseal_ctx_set_freshness(mqttseal_ctx *ctx,
                                                uint64_t max_age_ms,
                                                uint64_t skew_ms,
-                                               int exempt_retained);
+                                               uint64_t retained_max_age_ms);
+
+/**
+ * The documented setting for fleets, on both sides: timestamps on, and
+ * freshness with MQTTSEAL_FLEET_MAX_AGE_MS, the default skew and
+ * MQTTSEAL_FLEET_RETAINED_MAX_AGE_MS. @return OK, E_INVALID.
+ */
+MQTTSEAL_EXPORT int mqttseal_ctx_use_fleet_defaults(mqttseal_ctx *ctx);
 
 /**
  * Save the replay state atomically (temp file, fsync, rename; mode 0600)
- * so that a restarted receiver still rejects earlier messages.
- * @return OK, E_IO, E_INVALID.
+ * so that a restarted receiver still rejects earlier messages. The state
+ * is copied under the context's lock and written outside it, so seal and
+ * open go on meanwhile. The file is authenticated with keys derived from
+ * the context's keyring (docs/FORMAT.md section 11): whoever can write
+ * the file but does not hold the keyring cannot forge or reset it.
+ * @return OK, E_IO, E_INVALID, E_NOMEM.
  */
 MQTTSEAL_EXPORT int mqttseal_ctx_save_replay(mqttseal_ctx *ctx,
                                              const char *path);
 
 /**
  * Load replay state saved by mqttseal_ctx_save_replay, replacing the
- * current state. @return OK, E_IO, E_STATE_CORRUPT, E_NOMEM.
+ * current state. A file not owned by this user (or root), or writable by
+ * group or others, is E_FILE_OWNER; one whose authentication fails with
+ * this context's keyring (or that shares no key id with it) is
+ * E_STATE_CORRUPT. @return OK, E_IO, E_FILE_OWNER, E_STATE_CORRUPT,
+ * E_NOMEM, E_INVALID.
  */
 MQTTSEAL_EXPORT MQTTSEAL_NODISCARD int
 mqttseal_ctx_load_replay(mqttseal_ctx *ctx, const char *path);
 
-/** This context's sealing session id. */
+/** This context's current sealing session id. */
 MQTTSEAL_EXPORT void
 mqttseal_ctx_session_id(const mqttseal_ctx *ctx,
                         unsigned char sid[MQTTSEAL_SESSIONIDBYTES]);
+
+/**
+ * Start a new sealing session: a fresh random session id, sequence
+ * numbers from 0. Forks are detected by themselves; call this after a
+ * clone the library cannot see (a restored VM snapshot or container
+ * checkpoint), before the next seal. @return OK, E_INVALID.
+ */
+MQTTSEAL_EXPORT int mqttseal_ctx_new_session(mqttseal_ctx *ctx);
+
+/** What a context has done and what it holds (mqttseal_ctx_stats). */
+typedef struct mqttseal_stats {
+    uint64_t sealed;           /* envelopes sealed */
+    uint64_t opened;           /* envelopes opened and released */
+    uint64_t refused;          /* opens refused, all causes */
+    uint64_t refused_by[MQTTSEAL_ERR_COUNT]; /* ... by error code */
+    uint64_t sessions_new;     /* sealing sessions started after fork or
+                                  mqttseal_ctx_new_session */
+    uint64_t replay_tracked;   /* sender sessions with a full window */
+    uint64_t replay_remembered;/* sender sessions in compact form */
+    uint64_t replay_forgotten; /* dropped once stale (no risk) */
+    uint64_t replay_dropped;   /* dropped while fresh (set a mark) */
+    uint64_t replay_bytes;     /* memory of the replay tables */
+    uint64_t derived;          /* message keys derived (cache misses) */
+    uint64_t cache_entries;    /* derived keys cached */
+    uint64_t cache_bytes;      /* memory of the key cache */
+} mqttseal_stats;
+
+/** Copy out the counters. @return OK, E_INVALID. */
+MQTTSEAL_EXPORT int mqttseal_ctx_stats(mqttseal_ctx *ctx,
+                                       mqttseal_stats *out);
 
 /* ---------------------------------------------------------------------
  * 6. Sealing and opening
@@ -384,6 +490,7 @@ typedef struct mqttseal_header {
     uint64_t seq;
     int has_timestamp;
     uint64_t timestamp_ms; /* Unix milliseconds, when has_timestamp */
+    int sealed_retained;   /* flags bit 1: sealed as retained */
     size_t header_len;     /* bytes before the ciphertext */
     size_t payload_len;    /* plaintext length */
 } mqttseal_header;
@@ -394,16 +501,31 @@ typedef struct mqttseal_header {
  * On failure nothing usable is left in out (it is wiped).
  * @return OK, E_INVALID, E_BUFFER (cap below MQTTSEAL_SEALED_BYTES is
  *         allowed if the exact size fits), E_TOO_LARGE, E_TOPIC_EMPTY,
- *         E_TOPIC_INVALID, E_NO_PRIMARY, E_NO_GRANT, E_KEY_EXPIRED,
- *         E_SEQ_EXHAUSTED, E_NOMEM.
+ *         E_TOPIC_INVALID, E_TOPIC_DEPTH, E_NO_PRIMARY, E_NO_GRANT,
+ *         E_KEY_EXPIRED, E_SEQ_EXHAUSTED, E_NOMEM.
  */
 MQTTSEAL_EXPORT MQTTSEAL_NODISCARD int
 mqttseal_seal(mqttseal_ctx *ctx, unsigned char *out, size_t out_cap,
               size_t *out_len, const char *topic, size_t topic_len,
               const unsigned char *msg, size_t msg_len);
 
+/** Seal flags. */
+#define MQTTSEAL_SEAL_RETAINED 0x1U /* to be published as retained */
+
+/**
+ * mqttseal_seal with flags. MQTTSEAL_SEAL_RETAINED sets the header's
+ * authenticated retained flag: receivers then apply their retained
+ * maximum age instead of the live one. @return as mqttseal_seal.
+ */
+MQTTSEAL_EXPORT MQTTSEAL_NODISCARD int
+mqttseal_seal_ex(mqttseal_ctx *ctx, unsigned char *out, size_t out_cap,
+                 size_t *out_len, const char *topic, size_t topic_len,
+                 const unsigned char *msg, size_t msg_len, unsigned flags);
+
 /** Open flags. */
-#define MQTTSEAL_OPEN_RETAINED 0x1U /* delivered as a retained message */
+#define MQTTSEAL_OPEN_RETAINED 0x1U /* delivered as retained: informative
+                                       only; the RETAIN bit is not
+                                       authenticated and exempts nothing */
 
 /**
  * Verify and decrypt env for topic into out. Nothing is released before
@@ -414,9 +536,10 @@ mqttseal_seal(mqttseal_ctx *ctx, unsigned char *out, size_t out_cap,
  * the header fields whenever the header parsed.
  * @return OK, E_INVALID, E_BUFFER, E_TOPIC_EMPTY, E_TOPIC_INVALID,
  *         E_NOT_SEALED, E_VERSION, E_SUITE, E_RESERVED, E_TRUNCATED,
- *         E_VARINT, E_TRAILING, E_OVERSIZE, E_UNKNOWN_KEY, E_NO_GRANT,
- *         E_KEY_EXPIRED, E_AUTH, E_REPLAY, E_TOO_OLD, E_SESSION_LOST,
- *         E_STALE, E_FUTURE, E_NO_TIMESTAMP, E_NOMEM.
+ *         E_VARINT, E_TRAILING, E_OVERSIZE, E_TOPIC_DEPTH,
+ *         E_UNKNOWN_KEY, E_NO_GRANT, E_KEY_EXPIRED, E_AUTH, E_REPLAY,
+ *         E_TOO_OLD, E_SESSION_LOST, E_STALE, E_FUTURE, E_NO_TIMESTAMP,
+ *         E_NOMEM. Every refusal is counted (mqttseal_ctx_stats).
  */
 MQTTSEAL_EXPORT MQTTSEAL_NODISCARD int
 mqttseal_open(mqttseal_ctx *ctx, unsigned char *out, size_t out_cap,

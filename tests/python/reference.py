@@ -61,8 +61,8 @@ def read_varint(buf, i):
             return value, i
 
 
-def header(key_id, sid, seq, ts, ct_len):
-    flags = 1 if ts is not None else 0
+def header(key_id, sid, seq, ts, ct_len, retained=False):
+    flags = (1 if ts is not None else 0) | (2 if retained else 0)
     h = bytes([0x89, flags]) + varint(key_id) + sid + varint(seq)
     if ts is not None:
         h += varint(ts)
@@ -77,8 +77,8 @@ def ad(hdr, topic):
     return DOMAIN + hdr + len(topic).to_bytes(2, "big") + topic
 
 
-def seal(key, topic, key_id, sid, seq, plaintext, ts=None):
-    h = header(key_id, sid, seq, ts, len(plaintext))
+def seal(key, topic, key_id, sid, seq, plaintext, ts=None, retained=False):
+    h = header(key_id, sid, seq, ts, len(plaintext), retained)
     return h + _nacl.crypto_aead_xchacha20poly1305_ietf_encrypt(
         plaintext, ad(h, topic), nonce(sid, seq), key)
 

@@ -7,6 +7,10 @@ This is the evidence that FORMAT.md is complete enough to implement.
 
 Usage: independent.py VECTORS_DIR
 """
+import base64
+import binascii
+import calendar
+import re
 import sys
 
 from nacl.bindings import (crypto_aead_xchacha20poly1305_ietf_decrypt,
@@ -65,8 +69,9 @@ def read_varint(b, pos, maximum):
     raise Reject("E_VARINT")
 
 
-def seal(root, key_id, topic, sid, seq, ts, plaintext):
-    header = bytes([0x89, 1 if ts is not None else 0]) + varint(key_id)
+def seal(root, key_id, topic, sid, seq, ts, plaintext, retained=False):
+    flags = (1 if ts is not None else 0) | (2 if retained else 0)
+    header = bytes([0x89, flags]) + varint(key_id)
     header += sid + varint(seq)
     if ts is not None:
         header += varint(ts)
@@ -77,7 +82,8 @@ def seal(root, key_id, topic, sid, seq, ts, plaintext):
         plaintext, ad, nonce, message_key(root, topic))
 
 
-def open_envelope(root, topic, env):
+def parse_header(env):
+    """Section 2: one field at a time, each decided before the next."""
     if not env:
         raise Reject("E_TRUNCATED")
     if env[0] & 0xC0 != 0x80:
@@ -88,7 +94,7 @@ def open_envelope(root, topic, env):
         raise Reject("E_SUITE")
     if len(env) < 2:
         raise Reject("E_TRUNCATED")
-    if env[1] & 0xFE:
+    if env[1] & 0xFC:
         raise Reject("E_RESERVED")
     key_id, pos = read_varint(env, 2, 2**32 - 1)
     if len(env) - pos < 12:
@@ -104,13 +110,161 @@ def open_envelope(root, topic, env):
         raise Reject("E_TRUNCATED")
     if len(env) - pos > ct_len + 16:
         raise Reject("E_TRAILING")
+    return key_id, sid, seq, pos
+
+
+def check_topic(topic):
+    """Section 6: the topic names that may be sealed or opened."""
+    if not topic:
+        raise Reject("E_TOPIC_EMPTY")
+    if len(topic) > 65535 or any(c in topic for c in b"+#\0"):
+        raise Reject("E_TOPIC_INVALID")
+
+
+def open_envelope(keyring, topic, env, now_ms=None):
+    """keyring: a list of (key_id, filter, key, expires) entries."""
+    check_topic(topic)
+    key_id, sid, seq, pos = parse_header(env)
+    key = message_key_from(keyring, key_id, topic, now_ms)
     nonce = sid + seq.to_bytes(8, "little") + b"\0" * 4
     ad = b"mqttseal/v1" + env[:pos] + len(topic).to_bytes(2, "big") + topic
     try:
         return crypto_aead_xchacha20poly1305_ietf_decrypt(
-            env[pos:], ad, nonce, message_key(root, topic))
+            env[pos:], ad, nonce, key)
     except CryptoError:
         raise Reject("E_AUTH") from None
+
+
+def covers(filt, topic):
+    """Section 6: '#', 'P/#' (P and below, by whole levels), exact."""
+    if filt == b"#":
+        return True
+    if filt.endswith(b"/#"):
+        prefix = filt[:-2]
+        return topic == prefix or topic.startswith(prefix + b"/")
+    return topic == filt
+
+
+def specificity(filt):
+    """Section 6: exact, else the longest subtree prefix, else '#'."""
+    if filt == b"#":
+        return 0
+    if filt.endswith(b"/#"):
+        return 1 + len(filt) - 2
+    return 1 << 20
+
+
+def derive(filt, key, topic):
+    """The message key of topic from an entry that covers it."""
+    if filt.endswith(b"#"):
+        levels = topic.split(b"/")
+        skip = 0 if filt == b"#" else len(filt[:-2].split(b"/"))
+        for level in levels[skip:]:
+            key = kdf(key, b"mqttseal-node-v1",
+                      len(level).to_bytes(2, "big") + level)
+        return kdf(key, b"mqttseal-msgk-v1", b"\x01")
+    return key
+
+
+def message_key_from(keyring, key_id, topic, now_ms):
+    """Sections 2 and 6: E_UNKNOWN_KEY, then E_NO_GRANT, then
+    E_KEY_EXPIRED (of the most specific covering entry)."""
+    mine = [e for e in keyring if e[0] == key_id]
+    if not mine:
+        raise Reject("E_UNKNOWN_KEY")
+    covering = [e for e in mine if covers(e[1], topic)]
+    if not covering:
+        raise Reject("E_NO_GRANT")
+    _, filt, key, expires = max(covering, key=lambda e: specificity(e[1]))
+    if expires and now_ms // 1000 >= expires:
+        raise Reject("E_KEY_EXPIRED")
+    return derive(filt, key, topic)
+
+
+class KeyringError(Exception):
+    pass
+
+
+def parse_id(field):
+    if not re.fullmatch(rb"0|[1-9][0-9]{0,9}", field) or \
+            int(field) > 2**32 - 1:
+        raise KeyringError("E_KEYRING_SYNTAX")
+    return int(field)
+
+
+def parse_filter(field):
+    if not field or len(field) > 65535 or b"\0" in field:
+        raise KeyringError("E_FILTER")
+    if b"+" in field:
+        raise KeyringError("E_FILTER_PLUS")
+    if b"#" in field and not (field == b"#" or (
+            field.endswith(b"/#") and b"#" not in field[:-1])):
+        raise KeyringError("E_FILTER")
+    return field
+
+
+def parse_expiry(field):
+    m = re.fullmatch(rb"expires=(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):"
+                     rb"(\d\d)Z", field)
+    if not m:
+        raise KeyringError("E_KEYRING_SYNTAX")
+    y, mo, d, h, mi, sec = (int(g) for g in m.groups())
+    if y < 1970 or not 1 <= mo <= 12 or \
+            not 1 <= d <= calendar.monthrange(y, mo)[1] or h > 23 or \
+            mi > 59 or sec > 59:
+        raise KeyringError("E_KEYRING_SYNTAX")
+    t = calendar.timegm((y, mo, d, h, mi, sec))
+    if t < 1:
+        raise KeyringError("E_KEYRING_SYNTAX")
+    return t
+
+
+def parse_key_line(fields):
+    if len(fields) not in (4, 5):
+        raise KeyringError("E_KEYRING_SYNTAX")
+    key_id, filt = parse_id(fields[1]), parse_filter(fields[2])
+    try:
+        key = base64.b64decode(fields[3], validate=True)
+    except binascii.Error:
+        key = b""
+    if len(fields[3]) != 44 or len(key) != 32:
+        raise KeyringError("E_KEYRING_SYNTAX")
+    expires = parse_expiry(fields[4]) if len(fields) == 5 else 0
+    return key_id, filt, key, expires
+
+
+def parse_keyring(text):
+    """Section 7, every rule, in the order the table there gives."""
+    entries, header, primary = [], False, None
+    lines = text.split(b"\n")
+    for line in lines:
+        if line.endswith(b"\r"):
+            line = line[:-1]
+        if b"\0" in line:
+            raise KeyringError("E_KEYRING_SYNTAX")
+        fields = re.split(rb"[ \t]+", line.strip(b" \t"))
+        if fields == [b""] or fields[0].startswith(b"#"):
+            continue
+        if not header:
+            if fields != [b"mqttseal-keyring", b"1"]:
+                raise KeyringError("E_KEYRING_SYNTAX")
+            header = True
+        elif fields[0] == b"key":
+            entry = parse_key_line(fields)
+            if any(e[:2] == entry[:2] for e in entries):
+                raise KeyringError("E_DUPLICATE_KEY")
+            entries.append(entry)
+        elif fields[0] == b"primary":
+            if len(fields) != 2 or primary is not None:
+                raise KeyringError("E_KEYRING_SYNTAX")
+            primary = parse_id(fields[1])
+        else:
+            raise KeyringError("E_KEYRING_SYNTAX")
+    if not header:
+        raise KeyringError("E_KEYRING_SYNTAX")
+    if primary is not None and all(e[0] != primary for e in entries):
+        raise KeyringError("E_KEYRING_SYNTAX")
+    return entries
 
 
 def blocks(path):
@@ -135,13 +289,16 @@ def check_envelopes(directory):
         root, topic = bytes.fromhex(v["root_key"]), bytes.fromhex(v["topic"])
         pt = bytes.fromhex(v["plaintext"])
         ts = int(v["timestamp_ms"]) if "timestamp_ms" in v else None
+        retained = v.get("sealed_retained") == "1"
         want = [bytes.fromhex(k) for k in v["node_keys"].split()]
         assert node_keys(root, topic) == want, v["name"] + ": node keys"
         assert message_key(root, topic).hex() == v["message_key"], v["name"]
         env = seal(root, int(v["key_id"]), topic,
-                   bytes.fromhex(v["session_id"]), int(v["seq"]), ts, pt)
+                   bytes.fromhex(v["session_id"]), int(v["seq"]), ts, pt,
+                   retained)
         assert env.hex() == v["envelope"], v["name"] + ": envelope differs"
-        assert open_envelope(root, topic, env) == pt, v["name"]
+        keyring = [(int(v["key_id"]), b"#", root, 0)]
+        assert open_envelope(keyring, topic, env) == pt, v["name"]
         n += 1
     return n
 
@@ -149,9 +306,14 @@ def check_envelopes(directory):
 def check_malformed(directory):
     n = 0
     for v in blocks(directory + "/malformed.txt"):
-        root, topic = bytes.fromhex(v["root_key"]), bytes.fromhex(v["topic"])
+        topic, now_ms = bytes.fromhex(v["topic"]), None
+        if "keyring" in v:
+            keyring = parse_keyring(bytes.fromhex(v["keyring"]))
+            now_ms = int(v["now_ms"])
+        else:
+            keyring = [(1, b"#", bytes.fromhex(v["root_key"]), 0)]
         try:
-            open_envelope(root, topic, bytes.fromhex(v["envelope"]))
+            open_envelope(keyring, topic, bytes.fromhex(v["envelope"]), now_ms)
             got = "OK"
         except Reject as e:
             got = str(e)
@@ -163,7 +325,7 @@ def check_malformed(directory):
 def main():
     directory = sys.argv[1]
     good, bad = check_envelopes(directory), check_malformed(directory)
-    assert good >= 15 and bad >= 9, "too few vectors"
+    assert good >= 21 and bad >= 65, "too few vectors"
     print(f"independent implementation: {good} envelope vectors reproduced, "
           f"{bad} negative vectors rejected as documented")
 
