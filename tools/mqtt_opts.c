@@ -373,7 +373,6 @@ void mqtt_print_counts(const mqttseal_paho *h, const char *cmd)
 {
     uint64_t refused = mqttseal_paho_rejected(h, MQTTSEAL_PAHO_ALL_REASONS);
     uint64_t other = refused, n;
-    const char *sep = ": ";
 
     fprintf(stderr, "mqttseal %s: %llu opened, %llu refused", cmd,
             (unsigned long long)mqttseal_paho_delivered(h),
@@ -381,19 +380,17 @@ void mqtt_print_counts(const mqttseal_paho *h, const char *cmd)
     for (int r = 1; r < (int)MQTTSEAL_ERR_COUNT && other > 0; r++) {
         if ((n = mqttseal_paho_rejected(h, r)) == 0)
             continue;
-        fprintf(stderr, "%s%llu %s", sep, (unsigned long long)n,
-                mqttseal_strerror(r));
-        sep = "; ";
+        fprintf(stderr, "; %s: %llu", mqttseal_strerror(r),
+                (unsigned long long)n);
         other -= n;
     }
     if ((n = mqttseal_paho_rejected(h, MQTTSEAL_PAHO_DUPLICATE)) > 0) {
-        fprintf(stderr, "%s%llu QoS 1 redeliveries", sep,
+        fprintf(stderr, "; QoS 1 redelivery of a delivered message: %llu",
                 (unsigned long long)n);
-        sep = "; ";
         other -= n;
     }
     if (other > 0)
-        fprintf(stderr, "%s%llu other", sep, (unsigned long long)other);
+        fprintf(stderr, "; other: %llu", (unsigned long long)other);
     fprintf(stderr, "\n");
 }
 

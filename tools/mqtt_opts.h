@@ -100,8 +100,8 @@ void mqtt_conn_disconnect(struct mqtt_conn *c, const struct mqtt_opts *o);
 void mqtt_conn_close(struct mqtt_conn *c, const struct mqtt_opts *o);
 
 /*
- * One line on stderr: "mqttseal CMD: N opened, M refused: K REASON; ...",
- * the counts of handle h by reason.
+ * One line on stderr, the counts of handle h by reason:
+ * "mqttseal CMD: N opened, M refused; REASON: K; REASON: K ...".
  */
 void mqtt_print_counts(const mqttseal_paho *h, const char *cmd);
 

@@ -56,8 +56,10 @@ static const char sub_help[] =
     "  --save-interval S     seconds between saves (default 10)\n"
     "\n"
     "Runs until -C, -W, SIGINT or SIGTERM (status 0), or until the broker\n"
-    "connection is lost (status 3). On exit it prints on stderr how many\n"
-    "messages opened and how many were refused, by reason.\n"
+    "connection is lost (status 3). On exit, if any message was refused\n"
+    "(or with -d), it prints on stderr how many opened and how many were\n"
+    "refused, by reason:\n"
+    "  mqttseal sub: 41 opened, 2 refused; replayed message (...): 2\n"
     "\n";
 
 enum {
@@ -461,7 +463,10 @@ static int run(struct sub *s)
         cli_state_save(s->conn.ctx, s->state_path, "sub") != CLI_OK &&
         rc == CLI_OK)
         rc = CLI_FILE;
-    if (s->subscribed)
+    /* A clean run stays as quiet as mosquitto_sub. */
+    if (s->subscribed &&
+        (s->o.debug ||
+         mqttseal_paho_rejected(s->conn.hooks, MQTTSEAL_PAHO_ALL_REASONS) > 0))
         mqtt_print_counts(s->conn.hooks, "sub");
     mqtt_conn_close(&s->conn, &s->o);
     return rc;
