@@ -83,8 +83,9 @@ int MQTTClient_publish(MQTTClient h, const char *topic, int len,
                        const void *payload, int qos, int retained,
                        MQTTClient_deliveryToken *dt)
 {
-    (void)h, (void)qos, (void)retained;
+    (void)h, (void)qos;
     fake_capture(topic, len, payload, NULL);
+    fake.last_retained = retained;
     *dt = ++fake.token;
     return MQTTCLIENT_SUCCESS;
 }
@@ -95,6 +96,7 @@ int MQTTClient_publishMessage(MQTTClient h, const char *topic,
 {
     (void)h;
     fake_capture(topic, msg->payloadlen, msg->payload, NULL);
+    fake.last_retained = msg->retained;
     *dt = ++fake.token;
     return MQTTCLIENT_SUCCESS;
 }
@@ -106,8 +108,9 @@ MQTTResponse MQTTClient_publish5(MQTTClient h, const char *topic, int len,
 {
     MQTTResponse r = MQTTResponse_initializer;
 
-    (void)h, (void)qos, (void)retained;
+    (void)h, (void)qos;
     fake_capture(topic, len, payload, props);
+    fake.last_retained = retained;
     *dt = ++fake.token;
     return r;
 }
@@ -115,8 +118,9 @@ MQTTResponse MQTTClient_publish5(MQTTClient h, const char *topic, int len,
 int MQTTAsync_send(MQTTAsync h, const char *topic, int len, const void *payload,
                    int qos, int retained, MQTTAsync_responseOptions *response)
 {
-    (void)h, (void)qos, (void)retained;
+    (void)h, (void)qos;
     fake_capture(topic, len, payload, &response->properties);
+    fake.last_retained = retained;
     response->token = ++fake.token;
     return MQTTASYNC_SUCCESS;
 }
@@ -205,6 +209,7 @@ MQTTClient_message *fake_client_msg(const void *payload, size_t len, int dup)
     m->payloadlen = (int)len;
     m->qos = 1;
     m->dup = dup;
+    m->retained = fake.retain_next;
     return m;
 }
 
@@ -228,6 +233,7 @@ int fake_deliver_a(const char *topic, const void *payload, size_t len, int dup)
     memcpy(m->payload, payload, len);
     m->payloadlen = (int)len;
     m->dup = dup;
+    m->retained = fake.retain_next;
     /* MQTTAsync passes a non-zero topicLen even without a NUL. */
     return fake.ma_a(fake.ctx_a, fake_topic(topic, strlen(topic)),
                      (int)strlen(topic), m);

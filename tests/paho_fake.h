@@ -27,6 +27,8 @@ struct fake_paho {
     MQTTClient_messageArrived *ma_c;
     MQTTAsync_messageArrived *ma_a;
     int freed_msgs, freed_topics, published, token;
+    int retain_next;   /* RETAIN bit of the next delivery */
+    int last_retained; /* retained argument of the last publish */
     unsigned char payload[4096];
     int len;
     char topic[128];

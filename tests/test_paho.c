@@ -6,16 +6,41 @@
  * publish wrappers must hand Paho only sealed bytes with filtered MQTT 5
  * properties, and never touch the caller's structures.
  */
-#define _GNU_SOURCE /* memmem */
+#define _GNU_SOURCE /* memmem, RTLD_NEXT */
+#include <dlfcn.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "paho_fake.h"
+
+/*
+ * The wall clock, shifted by clock_shift_s seconds: libmqttseal reads it
+ * with clock_gettime, which the dynamic linker binds to this definition
+ * first (as it does the fake Paho's). Monotonic clocks are left alone.
+ */
+static long clock_shift_s;
+
+int clock_gettime(clockid_t id, struct timespec *ts)
+{
+    int (*real)(clockid_t, struct timespec *) = NULL;
+    void *sym = dlsym(RTLD_NEXT, "clock_gettime");
+    int rc;
+
+    memcpy(&real, &sym, sizeof real);
+    rc = real(id, ts);
+    if (rc == 0 && (id == CLOCK_REALTIME || id == CLOCK_REALTIME_COARSE)) {
+        ts->tv_sec += clock_shift_s;
+    }
+    return rc;
+}
 
 /* ---- opening ------------------------------------------------------ */
 
@@ -412,6 +437,267 @@ static void test_will(void **state)
     assert_null(sealed);
 }
 
+/* ---- retained messages, freshness, refusals (issue 11) -------------- */
+
+static int published_sealed_retained(void)
+{
+    mqttseal_header hdr;
+
+    assert_int_equal(
+        mqttseal_header_parse(&hdr, fake.payload, (size_t)fake.len),
+        MQTTSEAL_OK);
+    return hdr.sealed_retained;
+}
+
+/* Every wrapper seals as retained exactly when the publish is retained. */
+static void test_publish_retained(void **state)
+{
+    MQTTClient_message msg = MQTTClient_message_initializer;
+    MQTTAsync_message amsg = MQTTAsync_message_initializer;
+    MQTTAsync_responseOptions resp = MQTTAsync_responseOptions_initializer;
+    MQTTClient_deliveryToken dt = 0;
+    MQTTResponse r;
+
+    (void)state;
+    msg.payload = (void *)(uintptr_t) "m";
+    msg.payloadlen = 1;
+    amsg.payload = msg.payload;
+    amsg.payloadlen = 1;
+    for (int ret = 0; ret <= 1; ret++) {
+        msg.retained = ret;
+        amsg.retained = ret;
+        assert_int_equal(mqttseal_MQTTClient_publish(hooks, &fake, TOPIC, 1,
+                                                     "p", 1, ret, &dt),
+                         MQTTCLIENT_SUCCESS);
+        assert_int_equal(published_sealed_retained(), ret);
+        assert_int_equal(fake.last_retained, ret);
+        assert_int_equal(
+            mqttseal_MQTTClient_publishMessage(hooks, &fake, TOPIC, &msg, &dt),
+            MQTTCLIENT_SUCCESS);
+        assert_int_equal(published_sealed_retained(), ret);
+        assert_int_equal(fake.last_retained, ret);
+        r = mqttseal_MQTTClient_publish5(hooks, &fake, TOPIC, 1, "5", 1, ret,
+                                         NULL, &dt);
+        assert_int_equal(r.reasonCode, MQTTREASONCODE_SUCCESS);
+        assert_int_equal(published_sealed_retained(), ret);
+        r = mqttseal_MQTTClient_publishMessage5(hooks, &fake, TOPIC, &msg, &dt);
+        assert_int_equal(r.reasonCode, MQTTREASONCODE_SUCCESS);
+        assert_int_equal(published_sealed_retained(), ret);
+        assert_int_equal(
+            mqttseal_MQTTAsync_send(hooks, &fake, TOPIC, 1, "a", 1, ret, &resp),
+            MQTTASYNC_SUCCESS);
+        assert_int_equal(published_sealed_retained(), ret);
+        assert_int_equal(fake.last_retained, ret);
+        assert_int_equal(
+            mqttseal_MQTTAsync_sendMessage(hooks, &fake, TOPIC, &amsg, &resp),
+            MQTTASYNC_SUCCESS);
+        assert_int_equal(published_sealed_retained(), ret);
+        assert_int_equal(fake.last_retained, ret);
+    }
+}
+
+static mqttseal_paho_will *seal_client_will(mqttseal_paho *h, int retained,
+                                            mqttseal_header *hdr)
+{
+    MQTTClient_connectOptions conn = MQTTClient_connectOptions_initializer;
+    MQTTClient_willOptions will = MQTTClient_willOptions_initializer;
+    mqttseal_paho_will *sealed = NULL;
+
+    will.topicName = "site/a/status";
+    will.message = "gone";
+    will.retained = retained;
+    conn.will = &will;
+    assert_int_equal(mqttseal_MQTTClient_sealWill(h, &conn, &sealed),
+                     MQTTCLIENT_SUCCESS);
+    assert_int_equal(
+        mqttseal_header_parse(hdr, will.payload.data, (size_t)will.payload.len),
+        MQTTSEAL_OK);
+    return sealed;
+}
+
+static void test_will_retained(void **state)
+{
+    MQTTAsync_connectOptions conn = MQTTAsync_connectOptions_initializer;
+    MQTTAsync_willOptions will = MQTTAsync_willOptions_initializer;
+    mqttseal_paho_will *sealed;
+    mqttseal_header hdr;
+
+    (void)state;
+    for (int ret = 0; ret <= 1; ret++) {
+        sealed = seal_client_will(hooks, ret, &hdr);
+        assert_int_equal(hdr.sealed_retained, ret);
+        mqttseal_paho_will_free(sealed);
+    }
+    will.topicName = "site/a/status";
+    will.message = "gone";
+    will.retained = 1;
+    conn.will = &will;
+    assert_int_equal(mqttseal_MQTTAsync_sealWill(hooks, &conn, &sealed),
+                     MQTTASYNC_SUCCESS);
+    assert_int_equal(mqttseal_header_parse(&hdr, will.payload.data,
+                                           (size_t)will.payload.len),
+                     MQTTSEAL_OK);
+    assert_int_equal(hdr.sealed_retained, 1);
+    mqttseal_paho_will_free(sealed);
+}
+
+/* A handle from a keyring file, switched to the fleet defaults. */
+static void test_fleet_defaults(void **state)
+{
+    mqttseal_keyring *kr = NULL;
+    mqttseal_paho *h;
+    mqttseal_paho_will *sealed;
+    mqttseal_header hdr;
+    MQTTClient_deliveryToken dt = 0;
+    char path[128];
+
+    (void)state;
+    snprintf(path, sizeof path, "/tmp/mqttseal-test-paho-%ld.keyring",
+             (long)getpid());
+    assert_int_equal(mqttseal_keyring_new(&kr), MQTTSEAL_OK);
+    assert_int_equal(mqttseal_keyring_generate(kr, 3), MQTTSEAL_OK);
+    assert_int_equal(mqttseal_keyring_save_file(kr, path), MQTTSEAL_OK);
+    mqttseal_keyring_free(kr);
+    h = mqttseal_paho_load(path, NULL);
+    unlink(path);
+    assert_non_null(h);
+    sealed = seal_client_will(h, 1, &hdr); /* before: no timestamp */
+    assert_int_equal(hdr.has_timestamp, 0);
+    mqttseal_paho_will_free(sealed);
+
+    assert_int_equal(mqttseal_paho_use_fleet_defaults(NULL),
+                     MQTTSEAL_E_INVALID);
+    assert_int_equal(mqttseal_paho_use_fleet_defaults(h), MQTTSEAL_OK);
+    sealed = seal_client_will(h, 1, &hdr);
+    assert_int_equal(hdr.has_timestamp, 1);
+    assert_int_equal(hdr.sealed_retained, 1);
+    mqttseal_paho_will_free(sealed);
+    assert_int_equal(
+        mqttseal_MQTTClient_publish(h, &fake, TOPIC, 1, "f", 0, 0, &dt),
+        MQTTCLIENT_SUCCESS);
+    assert_int_equal(
+        mqttseal_header_parse(&hdr, fake.payload, (size_t)fake.len),
+        MQTTSEAL_OK);
+    assert_int_equal(hdr.has_timestamp, 1);
+    /* set_options replaces the will option too. */
+    assert_int_equal(mqttseal_paho_set_options(h, 0), MQTTSEAL_OK);
+    sealed = seal_client_will(h, 0, &hdr);
+    assert_int_equal(hdr.has_timestamp, 0);
+    mqttseal_paho_will_free(sealed);
+    assert_int_equal(mqttseal_paho_set_freshness(NULL, 1, 0, 0),
+                     MQTTSEAL_E_INVALID);
+    mqttseal_paho_free(h);
+}
+
+/* Deliver env; it must be refused for reason, reported and counted. */
+static void assert_refused(const unsigned char *env, size_t n, int reason)
+{
+    mqttseal_stats st;
+    int calls = app.calls, rejects = app.rejects;
+    uint64_t by_hooks = mqttseal_paho_rejected(hooks, reason);
+
+    assert_int_equal(mqttseal_ctx_stats(opener, &st), MQTTSEAL_OK);
+    uint64_t by_ctx = st.refused_by[reason];
+    assert_int_equal(fake_deliver_c(TOPIC, 0, env, n, 0), 1);
+    assert_int_equal(app.calls, calls);
+    assert_int_equal(app.rejects, rejects + 1);
+    assert_int_equal(app.last_reason, reason);
+    assert_int_equal(mqttseal_paho_rejected(hooks, reason), by_hooks + 1);
+    assert_int_equal(mqttseal_ctx_stats(opener, &st), MQTTSEAL_OK);
+    assert_int_equal(st.refused_by[reason], by_ctx + 1);
+}
+
+/* Seal text with the sealer's clock shifted by shift_s seconds. */
+static size_t seal_at(unsigned char *env, size_t cap, long shift_s,
+                      const char *text, unsigned flags)
+{
+    size_t n = 0;
+
+    clock_shift_s = shift_s;
+    assert_int_equal(
+        mqttseal_seal_ex(sealer, env, cap, &n, TOPIC, strlen(TOPIC),
+                         (const unsigned char *)text, strlen(text), flags),
+        MQTTSEAL_OK);
+    clock_shift_s = 0;
+    return n;
+}
+
+static void test_refusals_reported(void **state)
+{
+    unsigned char env[256];
+    size_t n;
+
+    (void)state;
+    assert_int_equal(mqttseal_paho_set_freshness(hooks, 5000, 1000, 0),
+                     MQTTSEAL_OK);
+    n = fake_seal(env, sizeof env, TOPIC, "unstamped");
+    assert_refused(env, n, MQTTSEAL_E_NO_TIMESTAMP);
+    assert_int_equal(mqttseal_ctx_set_timestamps(sealer, 1), MQTTSEAL_OK);
+    n = seal_at(env, sizeof env, -60, "old", 0);
+    assert_refused(env, n, MQTTSEAL_E_STALE);
+    n = seal_at(env, sizeof env, 60, "from the future", 0);
+    assert_refused(env, n, MQTTSEAL_E_FUTURE);
+    assert_int_equal(mqttseal_ctx_set_max_levels(opener, 2), MQTTSEAL_OK);
+    n = seal_at(env, sizeof env, 0, "deep", 0);
+    assert_refused(env, n, MQTTSEAL_E_TOPIC_DEPTH);
+    assert_int_equal(mqttseal_ctx_set_max_levels(opener, 128), MQTTSEAL_OK);
+    assert_int_equal(fake_deliver_c(TOPIC, 0, env, n, 0), 1); /* fine now */
+    assert_string_equal(app.text, "deep");
+}
+
+/* Replay memory for a key id dropped: unknown sessions are refused. */
+static void test_session_lost_reported(void **state)
+{
+    unsigned char env[256];
+    size_t n;
+    int lost = 0;
+
+    (void)state;
+    assert_int_equal(mqttseal_ctx_set_replay(opener, 1, 64, 1), MQTTSEAL_OK);
+    assert_int_equal(mqttseal_ctx_set_replay_capacity(opener, 1), MQTTSEAL_OK);
+    for (int i = 0; i < 8 && !lost; i++) {
+        assert_int_equal(mqttseal_ctx_new_session(sealer), MQTTSEAL_OK);
+        n = fake_seal(env, sizeof env, TOPIC, "session");
+        assert_int_equal(fake_deliver_c(TOPIC, 0, env, n, 0), 1);
+        lost = app.rejects > 0;
+    }
+    assert_true(lost);
+    assert_int_equal(app.last_reason, MQTTSEAL_E_SESSION_LOST);
+    assert_int_equal(mqttseal_paho_rejected(hooks, MQTTSEAL_E_SESSION_LOST), 1);
+    assert_int_equal(mqttseal_ctx_new_session(sealer), MQTTSEAL_OK);
+    n = fake_seal(env, sizeof env, TOPIC, "session");
+    assert_refused(env, n, MQTTSEAL_E_SESSION_LOST);
+}
+
+/*
+ * A live message captured and re-published with RETAIN set gets no
+ * exemption: only the publisher's authenticated flag selects the retained
+ * maximum age (issue 11; with the old exempt_retained it was accepted).
+ */
+static void test_retain_bit_exempts_nothing(void **state)
+{
+    unsigned char live[256], kept[256];
+    size_t nl, nk;
+
+    (void)state;
+    assert_int_equal(mqttseal_ctx_set_timestamps(sealer, 1), MQTTSEAL_OK);
+    assert_int_equal(mqttseal_paho_set_freshness(hooks, 2000, 0, 3600000),
+                     MQTTSEAL_OK);
+    nl = seal_at(live, sizeof live, -10, "live", 0);
+    nk = seal_at(kept, sizeof kept, -10, "kept", MQTTSEAL_SEAL_RETAINED);
+    fake.retain_next = 1;
+    assert_refused(live, nl, MQTTSEAL_E_STALE);
+    assert_int_equal(fake_deliver_c(TOPIC, 0, kept, nk, 0), 1);
+    assert_int_equal(app.calls, 1);
+    assert_string_equal(app.text, "kept");
+    /* Retained maximum age 0: no exemption for anything. */
+    assert_int_equal(mqttseal_paho_set_freshness(hooks, 2000, 0, 0),
+                     MQTTSEAL_OK);
+    nk = seal_at(kept, sizeof kept, -10, "kept", MQTTSEAL_SEAL_RETAINED);
+    assert_refused(kept, nk, MQTTSEAL_E_STALE);
+    fake.retain_next = 0;
+}
+
 static void test_strerror(void **state)
 {
     (void)state;
@@ -428,6 +714,9 @@ static void test_strerror(void **state)
     assert_int_equal(mqttseal_paho_rejected(NULL, MQTTSEAL_E_AUTH), 0);
     assert_int_equal(mqttseal_paho_set_options(hooks, 0x80),
                      MQTTSEAL_E_INVALID);
+    assert_int_equal(
+        mqttseal_paho_set_options(hooks, MQTTSEAL_PAHO_OPT_WILL_TIMESTAMP),
+        MQTTSEAL_OK);
 }
 
 #define CASE(f) cmocka_unit_test_setup_teardown(f, fake_setup, fake_teardown)
@@ -438,14 +727,28 @@ int main(void)
     int rc;
 
     const struct CMUnitTest tests[] = {
-        CASE(test_sealed_ok),          CASE(test_flipped_bytes),
-        CASE(test_plaintext),          CASE(test_empty_topic),
-        CASE(test_topic_len_with_nul), CASE(test_duplicate_and_replay),
-        CASE(test_app_retry),          CASE(test_app_retry_empty),
-        CASE(test_app_retry_dropped),  CASE(test_app_retry_other_client),
-        CASE(test_async_path),         CASE(test_publish),
-        CASE(test_publish_failures),   CASE(test_publish5_properties),
-        CASE(test_async_send),         CASE(test_will),
+        CASE(test_sealed_ok),
+        CASE(test_flipped_bytes),
+        CASE(test_plaintext),
+        CASE(test_empty_topic),
+        CASE(test_topic_len_with_nul),
+        CASE(test_duplicate_and_replay),
+        CASE(test_app_retry),
+        CASE(test_app_retry_empty),
+        CASE(test_app_retry_dropped),
+        CASE(test_app_retry_other_client),
+        CASE(test_async_path),
+        CASE(test_publish),
+        CASE(test_publish_failures),
+        CASE(test_publish5_properties),
+        CASE(test_async_send),
+        CASE(test_will),
+        CASE(test_publish_retained),
+        CASE(test_will_retained),
+        CASE(test_fleet_defaults),
+        CASE(test_refusals_reported),
+        CASE(test_session_lost_reported),
+        CASE(test_retain_bit_exempts_nothing),
         CASE(test_strerror),
     };
 

@@ -10,6 +10,7 @@
  *   4. MQTTClient wrappers
  *   5. MQTTAsync wrappers
  *   6. Sealed wills (LWT)
+ *   7. Running a subscriber: replay-state checkpoints, fork and clones
  *
  * Porting an app: include this header, create one handle, put "mqttseal_"
  * and the handle in front of each publish call and of the set-callbacks
@@ -27,9 +28,13 @@
  *
  * Publishing: every wrapper seals the payload into a private buffer and
  * hands that to Paho (which copies it before returning). If sealing fails
- * nothing is published. The caller's message, properties and response
- * structures are never changed, except the output fields Paho itself
- * writes (the delivery token).
+ * nothing is published. A message published with retained set (the
+ * retained argument, or MQTTClient_message / MQTTAsync_message .retained)
+ * is sealed as retained (mqttseal_seal_ex with MQTTSEAL_SEAL_RETAINED):
+ * the envelope's authenticated flag, not the broker's RETAIN bit, is what
+ * lets receivers apply their retained maximum age to it. The caller's
+ * message, properties and response structures are never changed, except
+ * the output fields Paho itself writes (the delivery token).
  *
  * Receiving: the set-callbacks wrappers install mqttseal's messageArrived
  * in front of the application's. It opens the payload in place inside
@@ -151,6 +156,13 @@ MQTTSEAL_EXPORT mqttseal_ctx *mqttseal_paho_ctx(const mqttseal_paho *h);
 
 /** Option: add a content type property on MQTT 5 publishes. */
 #define MQTTSEAL_PAHO_OPT_CONTENT_TYPE 0x1U
+/**
+ * Option: wills sealed in a session of their own (handles from
+ * mqttseal_paho_load, section 6) carry a timestamp. Set by
+ * mqttseal_paho_use_fleet_defaults. A handle from mqttseal_paho_new seals
+ * wills with its context, stamped as that context is set.
+ */
+#define MQTTSEAL_PAHO_OPT_WILL_TIMESTAMP 0x2U
 /** The content type value added with MQTTSEAL_PAHO_OPT_CONTENT_TYPE. */
 #define MQTTSEAL_PAHO_CONTENT_TYPE "application/mqttseal; v=1"
 
@@ -162,6 +174,35 @@ MQTTSEAL_EXPORT mqttseal_ctx *mqttseal_paho_ctx(const mqttseal_paho *h);
 MQTTSEAL_EXPORT int mqttseal_paho_set_options(mqttseal_paho *h,
                                               unsigned options);
 
+/**
+ * The fleet switch, for publishers and subscribers alike:
+ * mqttseal_ctx_use_fleet_defaults on the handle's context (timestamps on;
+ * maximum age MQTTSEAL_FLEET_MAX_AGE_MS, 5 min; skew 30 s; retained
+ * maximum age MQTTSEAL_FLEET_RETAINED_MAX_AGE_MS, 1 day), and adds
+ * MQTTSEAL_PAHO_OPT_WILL_TIMESTAMP to the options. Replay memory is then
+ * bounded by time, whatever the number of senders (mqttseal.h section 5).
+ * Call it before connecting; every peer of the fleet should. A later
+ * mqttseal_paho_set_options replaces the will option with what it is
+ * given. @return MQTTSEAL_OK, MQTTSEAL_E_INVALID (h is NULL).
+ */
+MQTTSEAL_EXPORT int mqttseal_paho_use_fleet_defaults(mqttseal_paho *h);
+
+/**
+ * Receiving-side freshness: mqttseal_ctx_set_freshness on the handle's
+ * context. max_age_ms (0 = off) bounds the age of live messages;
+ * retained_max_age_ms applies instead to messages their publisher sealed
+ * as retained (0 = the same maximum age as live ones), such as the last
+ * value a late subscriber gets from the broker. The RETAIN bit a broker
+ * (or an attacker re-publishing captured bytes with RETAIN set) puts on
+ * a delivery changes nothing: a live message replayed as retained after
+ * max_age_ms is refused with MQTTSEAL_E_STALE. skew_ms: future tolerance
+ * (0 = MQTTSEAL_SKEW_DEFAULT_MS). @return MQTTSEAL_OK, MQTTSEAL_E_INVALID.
+ */
+MQTTSEAL_EXPORT int mqttseal_paho_set_freshness(mqttseal_paho *h,
+                                                uint64_t max_age_ms,
+                                                uint64_t skew_ms,
+                                                uint64_t retained_max_age_ms);
+
 /* ---------------------------------------------------------------------
  * 3. Rejections
  *
@@ -170,6 +211,18 @@ MQTTSEAL_EXPORT int mqttseal_paho_set_options(mqttseal_paho *h,
  * MQTTSEAL_PAHO_DUPLICATE: a message already delivered came again with
  * the DUP flag set (a QoS 1 redelivery). MQTTSEAL_E_REPLAY is a copy
  * without the DUP flag: someone re-published it.
+ *
+ * Every refusal goes through the rejection callback with its reason:
+ * besides the hooks' own (MQTTSEAL_E_TOPIC_EMPTY, MQTTSEAL_E_TRUNCATED
+ * for an empty payload, MQTTSEAL_PAHO_DUPLICATE), every error of
+ * mqttseal_open, among them MQTTSEAL_E_AUTH, MQTTSEAL_E_REPLAY,
+ * MQTTSEAL_E_TOO_OLD, MQTTSEAL_E_SESSION_LOST (replay state for the key
+ * id was dropped), MQTTSEAL_E_STALE, MQTTSEAL_E_FUTURE,
+ * MQTTSEAL_E_NO_TIMESTAMP and MQTTSEAL_E_TOPIC_DEPTH. Each is counted
+ * twice: by the handle (mqttseal_paho_rejected, every reason above) and,
+ * when mqttseal_open refused it, by the context
+ * (mqttseal_ctx_stats(mqttseal_paho_ctx(h), &st): st.refused_by[reason];
+ * a QoS 1 redelivery is counted there as MQTTSEAL_E_REPLAY).
  * ------------------------------------------------------------------- */
 
 #define MQTTSEAL_PAHO_DUPLICATE 256
@@ -318,8 +371,25 @@ MQTTSEAL_EXPORT int mqttseal_MQTTAsync_sendMessage(
  * (a second handle) if the client publishes more than the receivers'
  * replay window between connecting and losing the connection. Paho
  * re-sends the same will on automatic reconnects; receivers accept it
- * once. A will carries no timestamp, so receivers that set a maximum age
- * reject it (MQTTSEAL_E_NO_TIMESTAMP).
+ * once.
+ *
+ * A will whose will options have retained set is sealed as retained
+ * (MQTTSEAL_SEAL_RETAINED), like a retained publish. Freshness: a will
+ * is stamped when it is sealed (at connect) if its context stamps (with
+ * a handle from mqttseal_paho_load: MQTTSEAL_PAHO_OPT_WILL_TIMESTAMP, set
+ * by mqttseal_paho_use_fleet_defaults), and receivers with a maximum age
+ * judge it by that time: a will published by the broker more than the
+ * maximum age after the connect is MQTTSEAL_E_STALE, an unstamped one
+ * MQTTSEAL_E_NO_TIMESTAMP. With freshness on, make wills retained (the
+ * usual "offline" status message), so that the retained maximum age (a
+ * day with the fleet defaults) applies, and reconnect (resealing) more
+ * often than that.
+ *
+ * fork(): a will is sealed in the process that calls the helper. In a
+ * child of fork() it gets a session no other process uses (its own
+ * context, or the handle's context, which starts a new session in a
+ * child before its first seal). A will sealed before the fork and held
+ * by the broker is the same bytes whichever process reconnects with it.
  *
  * @return MQTTCLIENT_SUCCESS / MQTTASYNC_SUCCESS, or MQTTSEAL_PAHO_ERROR(e)
  *         with e = MQTTSEAL_E_INVALID (NULL argument, no will, NULL will
@@ -343,6 +413,52 @@ mqttseal_MQTTAsync_sealWill(mqttseal_paho *h, MQTTAsync_connectOptions *options,
 
 /** Free a sealed will buffer. NULL is ignored. */
 MQTTSEAL_EXPORT void mqttseal_paho_will_free(mqttseal_paho_will *will);
+
+/* ---------------------------------------------------------------------
+ * 7. Running a subscriber: replay-state checkpoints, fork and clones
+ *
+ * Checkpoints. A restarted subscriber accepts again what it accepted
+ * before, unless it loads its replay state first. Save it from the
+ * application's own loop, never inside messageArrived: the save writes
+ * and fsyncs a file, and Paho delivers nothing else meanwhile (with
+ * MQTTClient, every message of the client waits). Saving copies the
+ * state under the context's lock and writes outside it, so messages go
+ * on being opened on Paho's thread during the write:
+ *
+ *     mqttseal_paho *ms = mqttseal_paho_load("sub.keyring", &diag);
+ *     mqttseal_ctx *ctx = mqttseal_paho_ctx(ms);
+ *     int rc = mqttseal_ctx_load_replay(ctx, "sub.replay");
+ *     if (rc != MQTTSEAL_OK && rc != MQTTSEAL_E_IO)   // E_IO: first run
+ *         die(mqttseal_strerror(rc));  // corrupt, or not ours: no start
+ *     mqttseal_paho_use_fleet_defaults(ms);
+ *     mqttseal_MQTTClient_setCallbacks(ms, client, app, lost, arrived,
+ *                                      NULL);
+ *     ... connect, subscribe ...
+ *     while (running) {
+ *         sleep(10);
+ *         if (mqttseal_ctx_save_replay(ctx, "sub.replay") != MQTTSEAL_OK)
+ *             warn("replay state not saved");
+ *     }
+ *     mqttseal_ctx_save_replay(ctx, "sub.replay");  // after disconnect
+ *
+ * Messages accepted after the last save are accepted once more after a
+ * crash; with freshness on (the fleet defaults) only while they are
+ * younger than the maximum age. The file is authenticated with the
+ * keyring: a file not made with it is MQTTSEAL_E_STATE_CORRUPT.
+ *
+ * fork(). The hooks keep no sealing state of their own besides the
+ * context: a child of fork() seals in a new session (new session id,
+ * sequence numbers from 0) before its first publish, for the handle's
+ * context and for wills alike, so parent and child never share a nonce.
+ * A child should make its own Paho client (Paho's threads do not survive
+ * fork()); the handle and its context may be used by one process only
+ * after the fork, or by both for sealing.
+ *
+ * VM snapshots, CRIU and other clones no detector sees: a restored copy
+ * would continue the saved session. Call
+ * mqttseal_ctx_new_session(mqttseal_paho_ctx(h)) in the restored
+ * process before it publishes again, and reseal its will.
+ * ------------------------------------------------------------------- */
 
 #ifdef __cplusplus
 }

@@ -57,7 +57,7 @@ int mqttseal_MQTTAsync_send(mqttseal_paho *h, MQTTAsync handle,
     async_out o;
     sealbuf sb;
     int rc = ms_paho_seal(h, mqttseal_paho_ctx(h), &sb, destinationName,
-                          payload, payloadlen);
+                          payload, payloadlen, retained);
 
     if (rc != MQTTSEAL_OK) {
         return MQTTSEAL_PAHO_ERROR(rc);
@@ -91,7 +91,7 @@ int mqttseal_MQTTAsync_sendMessage(mqttseal_paho *h, MQTTAsync handle,
         return MQTTSEAL_PAHO_ERROR(MQTTSEAL_E_INVALID);
     }
     rc = ms_paho_seal(h, mqttseal_paho_ctx(h), &sb, destinationName,
-                      msg->payload, msg->payloadlen);
+                      msg->payload, msg->payloadlen, msg->retained);
     if (rc != MQTTSEAL_OK) {
         return MQTTSEAL_PAHO_ERROR(rc);
     }

@@ -113,13 +113,41 @@ mqttseal_ctx *mqttseal_paho_ctx(const mqttseal_paho *h)
     return h != NULL ? h->ctx : NULL;
 }
 
+#define OPTS_KNOWN                                                             \
+    (MQTTSEAL_PAHO_OPT_CONTENT_TYPE | MQTTSEAL_PAHO_OPT_WILL_TIMESTAMP)
+
 int mqttseal_paho_set_options(mqttseal_paho *h, unsigned options)
 {
-    if (h == NULL || (options & ~MQTTSEAL_PAHO_OPT_CONTENT_TYPE) != 0) {
+    if (h == NULL || (options & ~OPTS_KNOWN) != 0) {
         return MQTTSEAL_E_INVALID;
     }
     atomic_store(&h->options, options);
     return MQTTSEAL_OK;
+}
+
+int mqttseal_paho_use_fleet_defaults(mqttseal_paho *h)
+{
+    int rc;
+
+    if (h == NULL) {
+        return MQTTSEAL_E_INVALID;
+    }
+    if ((rc = mqttseal_ctx_use_fleet_defaults(h->ctx)) != MQTTSEAL_OK) {
+        return rc;
+    }
+    /* Wills sealed in contexts of their own are stamped too. */
+    atomic_fetch_or(&h->options, MQTTSEAL_PAHO_OPT_WILL_TIMESTAMP);
+    return MQTTSEAL_OK;
+}
+
+int mqttseal_paho_set_freshness(mqttseal_paho *h, uint64_t max_age_ms,
+                                uint64_t skew_ms, uint64_t retained_max_age_ms)
+{
+    if (h == NULL) {
+        return MQTTSEAL_E_INVALID;
+    }
+    return mqttseal_ctx_set_freshness(h->ctx, max_age_ms, skew_ms,
+                                      retained_max_age_ms);
 }
 
 int mqttseal_paho_set_reject_callback(mqttseal_paho *h,

@@ -105,8 +105,10 @@ typedef struct sealbuf {
     unsigned char stack[STACK_SEALED];
 } sealbuf;
 
+/* retained != 0 seals as retained (MQTTSEAL_SEAL_RETAINED). */
 int ms_paho_seal(const mqttseal_paho *h, mqttseal_ctx *ctx, sealbuf *sb,
-                 const char *topic, const void *payload, int payloadlen);
+                 const char *topic, const void *payload, int payloadlen,
+                 int retained);
 void ms_sealbuf_release(sealbuf *sb);
 int ms_props_prepare(mqttseal_paho *h, const MQTTProperties *in,
                      MQTTProperties *out);

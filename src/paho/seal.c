@@ -9,7 +9,8 @@
 #include "hooks.h"
 
 int ms_paho_seal(const mqttseal_paho *h, mqttseal_ctx *ctx, sealbuf *sb,
-                 const char *topic, const void *payload, int payloadlen)
+                 const char *topic, const void *payload, int payloadlen,
+                 int retained)
 {
     size_t cap;
     int rc;
@@ -28,8 +29,11 @@ int ms_paho_seal(const mqttseal_paho *h, mqttseal_ctx *ctx, sealbuf *sb,
     if (sb->p == NULL) {
         return MQTTSEAL_E_NOMEM;
     }
-    rc = mqttseal_seal(ctx, sb->p, cap, &sb->len, topic, strlen(topic), payload,
-                       (size_t)payloadlen);
+    /* The RETAIN bit is not authenticated; the header's flag is, and it
+     * alone lets receivers apply their retained maximum age. */
+    rc = mqttseal_seal_ex(ctx, sb->p, cap, &sb->len, topic, strlen(topic),
+                          payload, (size_t)payloadlen,
+                          retained ? MQTTSEAL_SEAL_RETAINED : 0U);
     if (rc != MQTTSEAL_OK) {
         ms_sealbuf_release(sb);
     }
@@ -124,7 +128,7 @@ int mqttseal_MQTTClient_publish(mqttseal_paho *h, MQTTClient handle,
 {
     sealbuf sb;
     int rc = ms_paho_seal(h, mqttseal_paho_ctx(h), &sb, topicName, payload,
-                          payloadlen);
+                          payloadlen, retained);
 
     if (rc != MQTTSEAL_OK) {
         return MQTTSEAL_PAHO_ERROR(rc);
@@ -154,7 +158,7 @@ int mqttseal_MQTTClient_publishMessage(mqttseal_paho *h, MQTTClient handle,
         return MQTTSEAL_PAHO_ERROR(MQTTSEAL_E_INVALID);
     }
     rc = ms_paho_seal(h, mqttseal_paho_ctx(h), &sb, topicName, msg->payload,
-                      msg->payloadlen);
+                      msg->payloadlen, msg->retained);
     if (rc != MQTTSEAL_OK) {
         return MQTTSEAL_PAHO_ERROR(rc);
     }
@@ -187,7 +191,7 @@ MQTTResponse mqttseal_MQTTClient_publish5(mqttseal_paho *h, MQTTClient handle,
     int rc, own;
 
     rc = ms_paho_seal(h, mqttseal_paho_ctx(h), &sb, topicName, payload,
-                      payloadlen);
+                      payloadlen, retained);
     if (rc != MQTTSEAL_OK) {
         return failed(rc);
     }

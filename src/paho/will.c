@@ -2,7 +2,10 @@
  * Sealed wills. The broker publishes a will long after it was sealed, so
  * when the handle holds its keyring each will is sealed in a fresh
  * sealing session: no later message of the client can push the will's
- * sequence number out of a receiver's replay window.
+ * sequence number out of a receiver's replay window. That context lives
+ * only for the one seal, so a will sealed in a child of fork() has its
+ * own session too; a will sealed with the handle's context relies on the
+ * core, which starts a new session in a child before its first seal.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +21,24 @@ typedef struct will_in {
     const char *topic;
     const void *data;
     size_t len;
+    int retained;
 } will_in;
+
+/* A context for one will: a fresh session, stamped if asked to be. */
+static int will_ctx(const mqttseal_paho *h, mqttseal_ctx **out)
+{
+    int rc = mqttseal_ctx_new(out, h->kr);
+
+    if (rc == MQTTSEAL_OK &&
+        (atomic_load(&h->options) & MQTTSEAL_PAHO_OPT_WILL_TIMESTAMP) != 0) {
+        rc = mqttseal_ctx_set_timestamps(*out, 1);
+    }
+    if (rc != MQTTSEAL_OK) {
+        mqttseal_ctx_free(*out);
+        *out = NULL;
+    }
+    return rc;
+}
 
 static int seal_with(mqttseal_paho *h, mqttseal_paho_will *w, const will_in *in)
 {
@@ -32,11 +52,12 @@ static int seal_with(mqttseal_paho *h, mqttseal_paho_will *w, const will_in *in)
     if ((w->p = malloc(cap)) == NULL) {
         return MQTTSEAL_E_NOMEM;
     }
-    if (h->kr != NULL && (rc = mqttseal_ctx_new(&ctx, h->kr)) != 0) {
+    if (h->kr != NULL && (rc = will_ctx(h, &ctx)) != MQTTSEAL_OK) {
         return rc;
     }
-    rc = mqttseal_seal(ctx, w->p, cap, &w->len, in->topic, strlen(in->topic),
-                       in->data, in->len);
+    rc = mqttseal_seal_ex(ctx, w->p, cap, &w->len, in->topic, strlen(in->topic),
+                          in->data, in->len,
+                          in->retained ? MQTTSEAL_SEAL_RETAINED : 0U);
     if (ctx != h->ctx) {
         mqttseal_ctx_free(ctx);
     }
@@ -76,6 +97,7 @@ void mqttseal_paho_will_free(mqttseal_paho_will *will)
 #define WILL_INPUT(wo, in)                                                     \
     do {                                                                       \
         (in).topic = (wo)->topicName;                                          \
+        (in).retained = (wo)->retained;                                        \
         (in).data = (wo)->message;                                             \
         (in).len = (wo)->message != NULL ? strlen((wo)->message) : 0;          \
         if ((wo)->message == NULL && (wo)->struct_version >= 1 &&              \

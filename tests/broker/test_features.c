@@ -1,6 +1,7 @@
 /*
  * Broker features and attacks, through a real mosquitto with the real
- * hooks: a retained sealed message reaches a late subscriber; a sealed
+ * hooks: a retained sealed message reaches a late subscriber, and a
+ * live one an attacker re-publishes with RETAIN set is stale; a sealed
  * will reaches a subscriber when the publisher dies; plaintext, a message
  * moved to another topic, keys the subscriber lacks and flipped bytes are
  * rejected with their reasons and never delivered; a subscriber on
@@ -124,6 +125,101 @@ static void retained_reaches_late_subscriber(void **state)
     assert_int_equal(tb_plain_publish(&clear, topic, "", 0, 1, 1), 0);
     assert_int_equal(tb_plain_flush(&clear, WAIT_MS), 0);
     tb_plain_close(&clear);
+}
+
+/*
+ * The retained attack (issue 11). A subscriber with freshness (maximum
+ * age 2 s, retained maximum age 60 s) must judge a message by what its
+ * publisher sealed, not by the RETAIN bit of the delivery: an attacker
+ * who re-publishes a captured live message with RETAIN set 3 s later
+ * gets it refused as stale (the old exempt_retained accepted it), while
+ * a message the sealed publisher itself published retained reaches a
+ * late subscriber after the same 3 s.
+ */
+#define RA_MAX_AGE_MS 2000U
+#define RA_RETAINED_MAX_AGE_MS 60000U
+#define RA_WAIT_MS 3000
+
+static void clear_retained(const char *suffix)
+{
+    tb_plain clear;
+    char topic[200], id[64];
+
+    topic_of(topic, sizeof topic, suffix);
+    tb_client_id(id, sizeof id, "feat-clear");
+    assert_int_equal(tb_plain_connect(&clear, g.broker.uri, id), 0);
+    assert_int_equal(tb_plain_publish(&clear, topic, "", 0, 1, 1), 0);
+    assert_int_equal(tb_plain_flush(&clear, WAIT_MS), 0);
+    tb_plain_close(&clear);
+}
+
+/* A subscriber with freshness set before it subscribes to ra/#. */
+static void open_fresh_sub(tb_peer *sub, tb_rec *rec)
+{
+    char filter[200];
+    mqttseal_keyring *kr;
+
+    topic_of(filter, sizeof filter, "ra/#");
+    kr = tb_keyring_grant(g.kr, 1, filter);
+    tb_rec_init(rec);
+    assert_int_equal(tb_peer_open(sub, kr, rec, &g.opts, "feat-ra-sub"), 0);
+    mqttseal_keyring_free(kr);
+    assert_int_equal(mqttseal_paho_set_freshness(sub->hooks, RA_MAX_AGE_MS, 0,
+                                                 RA_RETAINED_MAX_AGE_MS),
+                     MQTTSEAL_OK);
+    assert_int_equal(tb_client_subscribe(&sub->client, filter, 1), 0);
+}
+
+static void retained_replay_of_live_message_is_stale(void **state)
+{
+    tb_peer pub, sub;
+    tb_rec rec;
+    tb_plain eve;
+    char live[200], id[64];
+    mqttseal_stats st;
+
+    (void)state;
+    topic_of(live, sizeof live, "ra/live");
+    tb_client_id(id, sizeof id, "feat-ra-attacker");
+    assert_int_equal(tb_plain_connect(&eve, g.broker.uri, id), 0);
+    assert_int_equal(tb_plain_subscribe(&eve, live, 1), 0);
+    assert_int_equal(tb_peer_open(&pub, g.kr, NULL, &g.opts, "feat-ra-pub"), 0);
+    assert_int_equal(mqttseal_ctx_set_timestamps(pub.ctx, 1), MQTTSEAL_OK);
+    publish_sealed(&pub, "ra/live", 21, 0); /* live: not retained */
+    publish_sealed(&pub, "ra/kept", 22, 1); /* genuinely retained */
+    assert_int_equal(tb_client_wait_complete(&pub.client, WAIT_MS), 0);
+    tb_peer_close(&pub);
+    assert_int_equal(tb_plain_wait(&eve, 1, WAIT_MS), 1);
+
+    /* Older than the maximum age, younger than the retained one. */
+    tb_sleep_ms(RA_WAIT_MS);
+    assert_int_equal(tb_plain_publish(&eve, live,
+                                      tb_plain_msg(&eve, 0)->payload,
+                                      tb_plain_msg(&eve, 0)->len, 1, 1),
+                     0);
+    assert_int_equal(tb_plain_flush(&eve, WAIT_MS), 0);
+
+    open_fresh_sub(&sub, &rec);
+    assert_int_equal(tb_rec_wait(&rec, 1, 0, WAIT_MS), 1);
+    assert_int_equal(tb_rec_wait(&rec, 1, 1, WAIT_MS), 1);
+    tb_sleep_ms(200);
+    assert_int_equal(rec.count, 1);
+    assert_true(rec.msgs[0]->retained);
+    assert_true(payload_is(rec.msgs[0], 22));
+    assert_int_equal(rec.rejected, 1);
+    assert_int_equal(rec.reasons[0], MQTTSEAL_E_STALE);
+    assert_non_null(strstr(rec.reject_topics[0], "/ra/live"));
+    assert_int_equal(mqttseal_paho_rejected(sub.hooks, MQTTSEAL_E_STALE), 1);
+    assert_int_equal(mqttseal_ctx_stats(sub.ctx, &st), MQTTSEAL_OK);
+    assert_int_equal(st.refused_by[MQTTSEAL_E_STALE], 1);
+    printf("# after %d ms: the live message re-published with RETAIN set "
+           "was refused (E_STALE); the one sealed retained opened\n",
+           RA_WAIT_MS);
+    tb_peer_close(&sub);
+    tb_rec_free(&rec);
+    tb_plain_close(&eve);
+    clear_retained("ra/live");
+    clear_retained("ra/kept");
 }
 
 static void sealed_will_on_cut_connection(void **state)
@@ -482,6 +578,7 @@ int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(retained_reaches_late_subscriber),
+        cmocka_unit_test(retained_replay_of_live_message_is_stale),
         cmocka_unit_test(sealed_will_on_cut_connection),
         cmocka_unit_test(rejects_plaintext),
         cmocka_unit_test(rejects_message_moved_to_other_topic),

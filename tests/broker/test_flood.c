@@ -202,7 +202,8 @@ static size_t garbage(unsigned char *out, size_t cap, long k)
         break;
     case RESERVED:
         len = seal(g.forger, out, cap, (uint32_t)k);
-        out[1] = (unsigned char)(out[1] | 2U << rnd(7));
+        /* Bits 2..7; bit 1 is the sealed-as-retained flag (E_AUTH). */
+        out[1] = (unsigned char)(out[1] | 4U << rnd(6));
         reason = MQTTSEAL_E_RESERVED;
         break;
     case CATEGORIES:

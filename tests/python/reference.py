@@ -93,6 +93,7 @@ def parse(env):
         ts, i = read_varint(env, i)
     ct_len, i = read_varint(env, i)
     return {"key_id": key_id, "sid": sid, "seq": seq, "ts": ts,
+            "retained": bool(env[1] & 2),
             "ct_len": ct_len, "header_len": i}
 
 

@@ -17,6 +17,28 @@ from mqttseal import sizes
 TOPIC = "site/a/temp"
 
 
+class Issue11OptionsTest(unittest.TestCase):
+    def test_fleet_option_and_stats(self):
+        with mqttseal.Keyring().generate(1) as kr, \
+                mqttseal.Context(kr, fleet=True) as tx, \
+                mqttseal.Context(kr, fleet=True, max_age_ms=60000,
+                                 replay_capacity=4096, max_levels=8) as rx:
+            env = tx.seal(TOPIC, b"x", retained=True)
+            self.assertIsNotNone(mqttseal.parse_header(env).timestamp_ms)
+            h = rx.open_with_header(TOPIC, env)[1]
+            self.assertTrue(h.sealed_retained)
+            with self.assertRaises(mqttseal.ReplayError):
+                rx.open(TOPIC, env)
+            st = rx.stats()
+            self.assertEqual((st.opened, st.refused, st.refused_by),
+                             (1, 1, {mqttseal.ReplayError.code: 1}))
+            self.assertEqual(tx.stats().sealed, 1)
+            self.assertGreater(st.replay_bytes, 0)
+            with self.assertRaises(mqttseal.InvalidArgumentError):
+                rx.set_replay_capacity(1)   # below max_sessions
+            self.assertGreater(sizes.replay_remembered_bytes(), 0)
+
+
 class LifetimeTest(unittest.TestCase):
     def test_double_close_is_safe(self):
         kr = mqttseal.Keyring().generate(1)

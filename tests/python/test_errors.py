@@ -57,7 +57,8 @@ class TaxonomyTest(ErrorTestCase):
         with open(support.HEADER_FILE, encoding="utf-8") as f:
             codes = {int(c) for c in re.findall(
                 r"MQTTSEAL_E_\w+\s*=\s*(\d+)", f.read())}
-        self.assertEqual(len(codes), 34)
+        self.assertEqual(len(codes), 36)
+        self.assertEqual(max(codes) + 1, sizes.ERR_COUNT)
         classes = {errors.error_class(c) for c in codes}
         self.assertEqual(len(classes), len(codes))
         for c in codes:
@@ -250,8 +251,10 @@ class EnvelopeErrorsTest(ErrorTestCase):
         e = self.env
         self.parse_and_open(mqttseal.VersionError, b"\x91" + e[1:])
         self.parse_and_open(mqttseal.SuiteError, b"\x8a" + e[1:])
-        self.parse_and_open(mqttseal.ReservedFlagError, e[:1] + b"\x02" +
-                            e[2:])
+        # bit 1 is "sealed as retained"; bits 2..7 are reserved
+        for bit in range(2, 8):
+            self.parse_and_open(mqttseal.ReservedFlagError,
+                                e[:1] + bytes([e[1] | 1 << bit]) + e[2:])
 
     def test_varint(self):
         # key id 1 as the non-minimal "81 00"
@@ -307,20 +310,21 @@ class RejectionsTest(ErrorTestCase):
             rx.open(TOPIC, first)
 
     def test_session_lost(self):
-        """FORMAT.md 9: with one tracked session and four tombstones, the
-        sixth sender drops a tombstone; an untracked session without a
-        timestamp is then refused."""
+        """FORMAT.md 9: with one tracked session and room for four
+        remembered ones, the sixth sender drops one while it is not stale
+        (no freshness here); an untracked session without a timestamp is
+        then refused."""
         senders = [mqttseal.Context(self.kr) for _ in range(7)]
         try:
-            with self.rx(replay_sessions=1) as rx:
+            with self.rx(replay_sessions=1, replay_capacity=4) as rx:
                 for s in senders[:6]:
                     rx.open(TOPIC, s.seal(TOPIC, b"."))
                 e = self.assertRaisesCode(mqttseal.SessionLostError, rx.open,
                                           TOPIC, senders[6].seal(TOPIC, b"."))
                 self.assertEqual(e.reason, mqttseal.Reason.SESSION_LOST)
+                self.assertEqual(rx.stats().replay_dropped, 1)
                 senders[6].set_timestamps(True)
-                # later than the drop mark (a coarse clock plus a margin)
-                time.sleep(0.2)
+                # the mark is the dropped session's newest timestamp (none)
                 rx.open(TOPIC, senders[6].seal(TOPIC, b"."))
         finally:
             for s in senders:
@@ -349,18 +353,95 @@ class RejectionsTest(ErrorTestCase):
                              ts=now - 120000)
         future = reference.seal(key, t, 1, os.urandom(12), 0, b"f",
                                 ts=now + 120000)
+        old_ret = reference.seal(key, t, 1, os.urandom(12), 0, b"r",
+                                 ts=now - 120000, retained=True)
+        ancient_ret = reference.seal(key, t, 1, os.urandom(12), 0, b"a",
+                                     ts=now - 7200000, retained=True)
+        future_ret = reference.seal(key, t, 1, os.urandom(12), 0, b"F",
+                                    ts=now + 120000, retained=True)
         with self.rx(max_age_ms=60000, skew_ms=1000) as rx:
             e = self.assertRaisesCode(mqttseal.StaleError, rx.open, TOPIC,
                                       old)
             self.assertEqual(e.reason, mqttseal.Reason.STALE)
+            # The RETAIN bit of a delivery exempts nothing, and without a
+            # retained maximum age neither does the sealed-retained flag.
+            self.assertRaisesCode(mqttseal.StaleError, rx.open, TOPIC, old,
+                                  retained=True)
+            self.assertRaisesCode(mqttseal.StaleError, rx.open, TOPIC,
+                                  old_ret, retained=True)
             e = self.assertRaisesCode(mqttseal.FutureError, rx.open, TOPIC,
                                       future)
             self.assertEqual(e.reason, mqttseal.Reason.FUTURE)
         with self.rx(max_age_ms=60000, skew_ms=1000,
-                     exempt_retained=True) as rx:
-            self.assertEqual(rx.open(TOPIC, old, retained=True), b"o")
+                     retained_max_age_ms=3600000) as rx:
+            pt, h = rx.open_with_header(TOPIC, old_ret)
+            self.assertEqual((pt, h.sealed_retained), (b"r", True))
+            self.assertRaisesCode(mqttseal.StaleError, rx.open, TOPIC,
+                                  ancient_ret, retained=True)
+            self.assertRaisesCode(mqttseal.StaleError, rx.open, TOPIC, old,
+                                  retained=True)
             self.assertRaisesCode(mqttseal.FutureError, rx.open, TOPIC,
-                                  future, retained=True)
+                                  future_ret, retained=True)
+            # The flag is authenticated: clearing or setting it breaks
+            # the tag.
+            self.assertRaisesCode(mqttseal.AuthenticationError, rx.open,
+                                  TOPIC, old[:1] + bytes([old[1] | 2])
+                                  + old[2:])
+        # The future check applies with the age check off (default skew).
+        with self.rx() as rx:
+            self.assertRaisesCode(mqttseal.FutureError, rx.open, TOPIC,
+                                  future)
+            soon = reference.seal(key, t, 1, os.urandom(12), 0, b"s",
+                                  ts=now + 5000)
+            self.assertEqual(rx.open(TOPIC, soon), b"s")
+            self.assertEqual(rx.stats().refused_by,
+                             {mqttseal.FutureError.code: 1})
+
+    def test_exempt_retained_removed(self):
+        with self.assertRaisesRegex(TypeError, "exempt_retained was removed"):
+            self.rx(max_age_ms=1000, exempt_retained=True)
+        with self.rx() as rx:
+            for call in (lambda: rx.set_freshness(1000, 0, True),
+                         lambda: rx.set_freshness(1000,
+                                                  exempt_retained=False)):
+                with self.assertRaisesRegex(TypeError, "exempt_retained"):
+                    call()
+
+    def test_topic_depth(self):
+        deep = "a/b/c/d"
+        with self.rx() as tx:
+            env = tx.seal(deep, b"x")
+            tx.set_max_levels(3)
+            e = self.assertRaisesCode(mqttseal.TopicDepthError, tx.seal,
+                                      deep, b"x")
+            self.assertEqual(e.reason, mqttseal.Reason.TOPIC)
+            tx.seal("a/b/c", b"x")
+        with self.rx(max_levels=3) as rx:
+            self.assertRaisesCode(mqttseal.TopicDepthError, rx.open, deep,
+                                  env)
+            self.assertEqual(rx.stats().refused_by,
+                             {mqttseal.TopicDepthError.code: 1})
+
+    def test_file_owner_and_foreign_state(self):
+        with tempfile.TemporaryDirectory() as d:
+            p = os.path.join(d, "replay.state")
+            with self.rx() as rx:
+                rx.open(TOPIC, self.env)
+                rx.save_replay(p)
+            os.chmod(p, 0o620)   # group-writable: anyone there could reset it
+            with self.rx() as rx:
+                self.assertRaisesCode(mqttseal.FileOwnerError,
+                                      rx.load_replay, p)
+            os.chmod(p, 0o600)
+            with self.rx() as rx:
+                rx.load_replay(p)
+                self.assertRaisesCode(mqttseal.ReplayError, rx.open, TOPIC,
+                                      self.env)
+            # A state file is authenticated with the keyring's keys: one
+            # saved under another keyring with the same key id is refused.
+            with keyring(1) as other, mqttseal.Context(other) as rx:
+                self.assertRaisesCode(mqttseal.StateCorruptError,
+                                      rx.load_replay, p)
 
     def test_state_corrupt(self):
         with tempfile.TemporaryDirectory() as d:

@@ -1,10 +1,13 @@
 """bindings/python/examples/ingest.py end to end: sealed readings in,
-JSON lines out; rejections on stderr only; replay state across restarts."""
+JSON lines out; rejections on stderr only; replay state across restarts,
+checkpointed while running (kill -9 loses nothing before a checkpoint);
+retained messages held to the retained maximum age."""
 
 import base64
 import json
 import os
 import queue
+import signal
 import subprocess
 import sys
 import tempfile
@@ -16,7 +19,10 @@ import support
 import mqttseal
 import mqttseal.paho
 
-INGEST = os.path.join(support.BINDING, "examples", "ingest.py")
+import reference
+
+INGEST = os.environ.get("MQTTSEAL_INGEST") or os.path.join(
+    support.BINDING, "examples", "ingest.py")
 
 
 def setUpModule():
@@ -37,13 +43,47 @@ class Ingest:
             text=True, env=env)
         self.err = queue.Queue()
         self.err_lines = []
-        self.pump = threading.Thread(target=self._pump, daemon=True)
-        self.pump.start()
+        self.out = queue.Queue()
+        self.out_lines = []
+        self.pumps = [threading.Thread(target=self._pump, daemon=True,
+                                       args=(self.p.stderr, self.err_lines,
+                                             self.err)),
+                      threading.Thread(target=self._pump, daemon=True,
+                                       args=(self.p.stdout, self.out_lines,
+                                             self.out))]
+        for t in self.pumps:
+            t.start()
 
-    def _pump(self):
-        for line in self.p.stderr:
-            self.err_lines.append(line)
-            self.err.put(line)
+    @staticmethod
+    def _pump(stream, lines, q):
+        for line in stream:
+            lines.append(line)
+            q.put(line)
+
+    def wait_line(self, q, pred, timeout=20):
+        """The first JSON line from q satisfying pred, or None."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                line = q.get(timeout=0.2)
+            except queue.Empty:
+                if self.p.poll() is not None and q.empty():
+                    return None
+                continue
+            if line.startswith("{") and pred(json.loads(line)):
+                return json.loads(line)
+        return None
+
+    def kill9(self):
+        os.kill(self.p.pid, signal.SIGKILL)
+        self.p.wait(10)
+        self._close()
+
+    def _close(self):
+        for t in self.pumps:
+            t.join(10)
+        self.p.stdout.close()
+        self.p.stderr.close()
 
     def wait_subscribed(self):
         deadline = time.monotonic() + 20
@@ -61,15 +101,13 @@ class Ingest:
 
     def finish(self, timeout=30):
         """Wait for exit (after -C messages); stdout and stderr lines."""
-        timer = threading.Timer(timeout, self.p.kill)
-        timer.start()
         try:
-            out = self.p.stdout.read()
+            self.p.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.p.kill()
             self.p.wait()
-        finally:
-            timer.cancel()
-        self.pump.join(10)
-        return ([json.loads(x) for x in out.splitlines()],
+        self._close()
+        return ([json.loads(x) for x in self.out_lines],
                 [json.loads(x) for x in self.err_lines if x.startswith("{")])
 
 
@@ -156,6 +194,95 @@ class IngestTest(unittest.TestCase):
         self.assertEqual([(e["rejected"], e["topic"]) for e in err
                           if "rejected" in e],
                          [("no_grant", "office/secret")])
+
+
+    def pay_and_crash(self, state, envs, *checkpoint_args):
+        """Run ingest with --state, let it accept envs, wait for a
+        checkpoint covering them, then kill -9 it. True if a checkpoint
+        was seen."""
+        ing = Ingest(self.kpath, "-t", "plant/#", "--state", state,
+                     *checkpoint_args)
+        ing.wait_subscribed()
+        for e in envs:
+            self.send(self.raw, "plant/pay", e)
+        for i in range(len(envs)):
+            got = ing.wait_line(ing.out, lambda o: True)
+            self.assertIsNotNone(got, "message %d not accepted: %s"
+                                 % (i, "".join(ing.err_lines)))
+        cp = ing.wait_line(ing.err, lambda o: o.get("accepted", 0)
+                           >= len(envs), timeout=5)
+        ing.kill9()
+        self.assertEqual(ing.p.returncode, -signal.SIGKILL)
+        return cp is not None
+
+    def replay_after_restart(self, state, envs):
+        ing = Ingest(self.kpath, "-t", "plant/#", "-C", "1", "--state",
+                     state)
+        ing.wait_subscribed()
+        for e in envs:
+            self.send(self.raw, "plant/pay", e)     # the captured envelope
+        self.send(self.pub, "plant/pay", b'{"pay": 5, "currency": "EUR"}')
+        return ing.finish()
+
+    def test_kill9_after_checkpoint_interval(self):
+        """Regression: the state was saved only on a clean exit, so after
+        kill -9 a re-published "pay 100 EUR" was accepted again."""
+        state = os.path.join(self.tmp.name, "replay.state")
+        pay = self.ctx.seal("plant/pay", b'{"pay": 100, "currency": "EUR"}')
+        saw = self.pay_and_crash(state, [pay], "--checkpoint-every-s",
+                                 "0.3", "--checkpoint-every-n", "1000")
+        out, err = self.replay_after_restart(state, [pay])
+        self.assertEqual([o["payload"] for o in out],
+                         [{"pay": 5, "currency": "EUR"}])
+        self.assertEqual([e["rejected"] for e in err if "rejected" in e],
+                         ["replay"])
+        self.assertTrue(saw, "no checkpoint reported within 5 s")
+
+    def test_kill9_after_checkpoint_count(self):
+        state = os.path.join(self.tmp.name, "replay.state")
+        pays = [self.ctx.seal("plant/pay", b'{"pay": %d}' % i)
+                for i in range(3)]
+        saw = self.pay_and_crash(state, pays, "--checkpoint-every-s",
+                                 "3600", "--checkpoint-every-n", "3")
+        out, err = self.replay_after_restart(state, pays)
+        self.assertEqual(len(out), 1)
+        self.assertEqual([e["rejected"] for e in err if "rejected" in e],
+                         ["replay"] * 3)
+        self.assertTrue(saw, "no checkpoint after 3 messages")
+
+    @unittest.skipUnless(reference.have_nacl(), "needs PyNaCl")
+    def test_old_retained_envelopes_refused_as_stale(self):
+        """A captured envelope re-published as retained is held to the live
+        maximum age (the RETAIN bit is not authenticated); one sealed as
+        retained gets the retained maximum age (1 day), no more."""
+        now = int(time.time() * 1000)
+        cases = {   # topic: (sealed as retained, age in ms)
+            "plant/ret/captured": (False, 10 * 60 * 1000),
+            "plant/ret/ancient": (True, 2 * 86400 * 1000),
+            "plant/ret/state": (True, 3600 * 1000),
+        }
+        for topic, (sealed_ret, age) in cases.items():
+            with mqttseal.Keyring() as one:
+                one.grant(self.kr, 1, topic)
+                key = base64.b64decode(one.to_string().split()[-1])
+            env = reference.seal(key, topic.encode(), 1, os.urandom(12), 0,
+                                 b'{"t": "%s"}' % topic.encode(),
+                                 ts=now - age, retained=sealed_ret)
+            self.raw.c.publish(topic, env, qos=1,
+                               retain=True).wait_for_publish(10)
+            self.addCleanup(lambda t=topic: self.raw.c.publish(
+                t, b"", qos=1, retain=True).wait_for_publish(10))
+        ing = Ingest(self.kpath, "-t", "plant/ret/#", "-C", "2")
+        ing.wait_subscribed()
+        self.send(self.pub, "plant/ret/live", b'{"live": 1}')
+        out, err = ing.finish()
+        self.assertEqual([(o["topic"], o["retain"]) for o in out],
+                         [("plant/ret/state", True),
+                          ("plant/ret/live", False)])
+        self.assertEqual(sorted((e["rejected"], e["topic"]) for e in err
+                                if "rejected" in e),
+                         [("stale", "plant/ret/ancient"),
+                          ("stale", "plant/ret/captured")])
 
 
 if __name__ == "__main__":

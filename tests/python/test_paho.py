@@ -6,6 +6,7 @@ Payload Format Indicator, and that plaintext is never published."""
 import os
 import socket
 import threading
+import time
 import unittest
 
 import support
@@ -206,7 +207,41 @@ class PayloadsMixin:
         sub.client.subscribe(t, 1)
         m = sub.messages.wait(1)[0]
         self.assertEqual((m.payload, bool(m.retain)), (b"last-known", True))
+        self.assertTrue(m.header.sealed_retained)   # retain=True seals so
         pub.c.publish(t, b"", qos=1, retain=True).wait_for_publish(10)
+        pub.c.publish(t, b"live", qos=1).wait_for_publish(10)
+        m = sub.messages.wait(3)[2]
+        self.assertEqual((m.payload, m.header.sealed_retained),
+                         (b"live", False))
+        raw = self.ep(raw=True)
+        raw.c.publish(t, b"", qos=1, retain=True).wait_for_publish(10)
+
+    def test_fleet_retained_max_age(self):
+        """fleet=True; only the authenticated sealed-as-retained flag picks
+        the retained maximum age: a live envelope re-published with RETAIN
+        is held to the live maximum age."""
+        t = self.topic("fleet")
+        pub = self.ep(wrap_kw={"fleet": True})
+        sub = self.ep(wrap_kw={"fleet": True})
+        spy, raw = self.ep(raw=True), self.ep(raw=True)
+        self.addCleanup(lambda: raw.c.publish(t, b"", qos=1, retain=True)
+                        .wait_for_publish(10))
+        spy.client.subscribe(t, 1)
+        pub.c.publish(t, b"live", qos=1).wait_for_publish(10)
+        pub.c.publish(t, b"state", qos=1, retain=True).wait_for_publish(10)
+        live, state = [m.payload for m in spy.messages.wait(2)]
+        self.assertFalse(mqttseal.parse_header(live).sealed_retained)
+        self.assertTrue(mqttseal.parse_header(state).sealed_retained)
+        # Receivers: live messages may be 1 ms old, retained ones a day.
+        sub.ctx.set_freshness(1, 0, mqttseal.sizes.FLEET_RETAINED_MAX_AGE_MS)
+        time.sleep(0.05)
+        sub.client.subscribe(t, 1)     # the broker hands over "state"
+        got = sub.messages.wait(1)
+        self.assertEqual([(m.payload, bool(m.retain)) for m in got],
+                         [(b"state", True)])
+        raw.c.publish(t, live, qos=1, retain=True).wait_for_publish(10)
+        self.assertEqual(sub.rejects.wait(1), [(t, mqttseal.Reason.STALE)])
+        self.assertEqual(len(sub.messages.items), 1)
 
     def test_will_is_sealed(self):
         t = self.topic("will")

@@ -271,7 +271,8 @@ def _macros():
     defs = {}
     for m in re.finditer(r"#define\s+MQTTSEAL_(\w+)(\(len\))?\s+(.+)", text):
         name, fn, body = m.group(1), m.group(2), m.group(3)
-        body = re.sub(r"/\*.*?\*/", "", body).strip()
+        body = re.sub(r"/\*.*?\*/", "", body)
+        body = re.sub(r"/\*.*", "", body).strip()   # comment runs on
         if not re.fullmatch(r"[\w\s()+\-?:<>=*/]+", body):
             continue
         body = re.sub(r"\(size_t\)", "", body)
@@ -298,11 +299,15 @@ class SizesTest(unittest.TestCase):
                      "HEADER_MAX", "OVERHEAD_MIN", "OVERHEAD_MAX",
                      "MQTT_PAYLOAD_MAX", "PLAINTEXT_MAX", "TOPIC_MAX",
                      "CACHE_DEFAULT", "REPLAY_WINDOW_DEFAULT",
-                     "REPLAY_WINDOW_MAX", "REPLAY_SESSIONS_DEFAULT"):
+                     "REPLAY_WINDOW_MAX", "REPLAY_SESSIONS_DEFAULT",
+                     "REPLAY_REMEMBER_DEFAULT", "LEVELS_DEFAULT",
+                     "SKEW_DEFAULT_MS", "FLEET_MAX_AGE_MS",
+                     "FLEET_RETAINED_MAX_AGE_MS", "ERR_COUNT"):
             with self.subTest(name=name):
                 self.assertIn(name, M, "macro not found in mqttseal.h")
                 self.assertEqual(getattr(sizes, name), M[name])
         self.assertEqual(mqttseal.OPEN_RETAINED, M["OPEN_RETAINED"])
+        self.assertEqual(mqttseal.SEAL_RETAINED, M["SEAL_RETAINED"])
 
     def test_functions_equal_macros(self):
         M = _macros()

@@ -12,10 +12,23 @@ One line per accepted message:
      "payload": {"temp": 21.5}}                (JSON payloads)
      "payload_base64": "AAEC..."               (anything else, instead)
 
-Rejected messages (tampered, replayed, wrong topic, not sealed, no key)
-never reach stdout; each is reported on stderr as a JSON line with
-"rejected": reason. With --state FILE the replay state is loaded at start
-and saved at exit, so a restarted ingest still refuses old messages.
+Rejected messages (tampered, replayed, stale, wrong topic, not sealed,
+no key) never reach stdout; each is reported on stderr as a JSON line with
+"rejected": reason.
+
+Freshness: the fleet defaults (senders stamp every message): a live
+message older than --max-age-ms (5 min) is refused, and so is one sealed
+as retained (publisher's authenticated flag) older than
+--retained-max-age-ms (1 day). The RETAIN bit of a delivery exempts
+nothing.
+
+With --state FILE the replay state is loaded at start, saved from the main
+thread every --checkpoint-every-s seconds and every --checkpoint-every-n
+accepted messages (whichever comes first; network I/O goes on meanwhile),
+and saved at exit. Each save is reported on stderr as {"checkpoint": FILE,
+"accepted": N}. After a crash (kill -9, power loss) a restarted ingest
+still refuses every message accepted before the last checkpoint; those
+accepted after it are refused only once older than the maximum age.
 """
 
 import argparse
@@ -25,6 +38,8 @@ import json
 import os
 import signal
 import sys
+import threading
+import time
 
 import paho.mqtt.client as mqtt
 
@@ -85,10 +100,25 @@ def parse_args(argv):
     p.add_argument("-C", "--count", type=int, default=0,
                    help="exit after this many accepted messages")
     p.add_argument("--state", metavar="FILE",
-                   help="replay state file, loaded at start, saved at exit")
-    p.add_argument("--max-age-ms", type=int, default=0,
-                   help="reject messages older than this (needs sender "
-                        "timestamps; retained messages are exempt)")
+                   help="replay state file: loaded at start, saved "
+                        "periodically and at exit")
+    p.add_argument("--checkpoint-every-s", type=float, default=5.0,
+                   metavar="S", help="save the state at least this often "
+                                     "while messages arrive (default 5)")
+    p.add_argument("--checkpoint-every-n", type=int, default=100,
+                   metavar="N", help="and after this many accepted "
+                                     "messages (default 100)")
+    p.add_argument("--max-age-ms", type=int,
+                   default=mqttseal.sizes.FLEET_MAX_AGE_MS,
+                   help="reject messages older than this; 0 = off "
+                        "(default: fleet, 300000)")
+    p.add_argument("--retained-max-age-ms", type=int,
+                   default=mqttseal.sizes.FLEET_RETAINED_MAX_AGE_MS,
+                   help="the same for messages sealed as retained; 0 = "
+                        "no exemption (default: fleet, 86400000)")
+    p.add_argument("--skew-ms", type=int, default=0,
+                   help="tolerated clock skew into the future (0 = the "
+                        "library default, 30000)")
     a = p.parse_args(argv)
     if a.broker:
         rest = a.broker.split("://", 1)[-1]
@@ -97,14 +127,66 @@ def parse_args(argv):
     return a
 
 
+class Checkpoints:
+    """Saves the replay state from the main thread: every every_s seconds
+    while there is something new, and as soon as every_n messages were
+    accepted since the last save. on_message (paho's thread) only counts
+    and wakes the main thread; nothing is held during the write (the C
+    library copies the state under its lock and writes outside it)."""
+
+    def __init__(self, ctx, path, every_s, every_n):
+        self.ctx, self.path = ctx, path
+        self.every_s, self.every_n = max(every_s, 0.01), max(every_n, 1)
+        self.lock = threading.Lock()
+        self.wake = threading.Event()
+        self.accepted = 0       # accepted messages, in total
+        self.saved = 0          # accepted when the last save began
+        self.last = time.monotonic()
+
+    def note_accepted(self):
+        with self.lock:
+            self.accepted += 1
+            due = self.accepted - self.saved >= self.every_n
+        if due:
+            self.wake.set()
+
+    def wait(self):
+        """Sleep until the next save is due (or woken)."""
+        left = self.every_s - (time.monotonic() - self.last)
+        self.wake.wait(max(left, 0))
+        self.wake.clear()
+
+    def maybe_save(self):
+        with self.lock:
+            pending = self.accepted - self.saved
+            due = pending >= self.every_n or (
+                pending and time.monotonic() - self.last >= self.every_s)
+        if due:
+            self.save()
+
+    def save(self):
+        with self.lock:
+            n = self.accepted
+        if self.path is None:
+            return
+        self.ctx.save_replay(self.path)   # no Python lock held
+        with self.lock:
+            self.saved, self.last = n, time.monotonic()
+        print(json.dumps({"checkpoint": self.path, "accepted": n}),
+              file=sys.stderr, flush=True)
+
+
 def main(argv=None):
     a = parse_args(argv)
     v5 = a.protocol in ("mqttv5", "5")
     ctx = mqttseal.Context.from_file(a.keyring)
-    if a.max_age_ms:
-        ctx.set_freshness(a.max_age_ms, 5000, exempt_retained=True)
+    ctx.use_fleet_defaults()
+    ctx.set_freshness(a.max_age_ms, a.skew_ms, a.retained_max_age_ms)
     if a.state and os.path.exists(a.state):
-        ctx.load_replay(a.state)
+        ctx.load_replay(a.state)   # a damaged or foreign file: refuse to run
+    cp = Checkpoints(ctx, a.state, a.checkpoint_every_s,
+                     a.checkpoint_every_n)
+    done = threading.Event()
 
     client = mqtt.Client(client_id=a.id,
                          protocol=mqtt.MQTTv5 if v5 else mqtt.MQTTv311,
@@ -126,9 +208,11 @@ def main(argv=None):
         line = json.dumps(record(msg, now()), ensure_ascii=False)
         sys.stdout.write(line + "\n")
         sys.stdout.flush()
+        cp.note_accepted()
         accepted[0] += 1
         if a.count and accepted[0] >= a.count:
-            c.disconnect()
+            c.disconnect()   # from paho's thread: no further deliveries
+            stop()
 
     def on_reject(c, userdata, topic, reason):
         if isinstance(topic, bytes):
@@ -137,22 +221,27 @@ def main(argv=None):
                           "received": iso(now())}),
               file=sys.stderr, flush=True)
 
+    def stop(*_):
+        done.set()
+        cp.wake.set()
+
     client.on_connect = on_connect
     client.on_subscribe = on_subscribe
     client.on_message = on_message
     mqttseal.paho.wrap(client, ctx, on_reject=on_reject)
-
-    def stop(signum, frame):
-        client.disconnect()
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
 
     try:
         client.connect(a.host, a.port, keepalive=30)
-        client.loop_forever()
+        client.loop_start()    # network and callbacks on paho's thread
+        while not done.is_set():
+            cp.wait()
+            cp.maybe_save()
+        client.disconnect()
+        client.loop_stop()
     finally:
-        if a.state:
-            ctx.save_replay(a.state)
+        cp.save()
         ctx.close()
     return 0
 

@@ -11,8 +11,8 @@ system path).
 """
 
 from . import _lib, sizes
-from .context import (Context, Header, OPEN_RETAINED, filter_check,
-                      parse_header, topic_check)
+from .context import (Context, Header, OPEN_RETAINED, SEAL_RETAINED, Stats,
+                      filter_check, parse_header, topic_check)
 from .errors import *  # noqa: F401,F403 (one class per error code)
 from .errors import __all__ as _errors_all
 from .keyring import KeyInfo, Keyring
@@ -38,7 +38,8 @@ def init():
 
 init()
 
-__all__ = (["Context", "Keyring", "KeyInfo", "Header", "OPEN_RETAINED",
+__all__ = (["Context", "Keyring", "KeyInfo", "Header", "Stats",
+            "OPEN_RETAINED", "SEAL_RETAINED",
             "parse_header", "topic_check", "filter_check", "sizes",
             "library_version", "library_path", "init", "__version__"]
            + list(_errors_all))

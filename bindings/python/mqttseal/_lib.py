@@ -21,7 +21,7 @@ import ctypes.util
 import glob
 import os
 
-__all__ = ["lib", "path", "Header", "KeyInfo", "Diag"]
+__all__ = ["lib", "path", "Header", "KeyInfo", "Diag", "Stats"]
 
 _SONAMES = ("libmqttseal.so", "libmqttseal.so.0")
 
@@ -111,8 +111,22 @@ class Header(ctypes.Structure):
                 ("session_id", ctypes.c_ubyte * SESSIONIDBYTES),
                 ("seq", ctypes.c_uint64), ("has_timestamp", ctypes.c_int),
                 ("timestamp_ms", ctypes.c_uint64),
+                ("sealed_retained", ctypes.c_int),
                 ("header_len", ctypes.c_size_t),
                 ("payload_len", ctypes.c_size_t)]
+
+
+ERR_COUNT = 37   # MQTTSEAL_ERR_COUNT: one more than the largest error code
+
+
+class Stats(ctypes.Structure):
+    _fields_ = ([(n, ctypes.c_uint64) for n in ("sealed", "opened",
+                                                 "refused")]
+                + [("refused_by", ctypes.c_uint64 * ERR_COUNT)]
+                + [(n, ctypes.c_uint64) for n in (
+                    "sessions_new", "replay_tracked", "replay_remembered",
+                    "replay_forgotten", "replay_dropped", "replay_bytes",
+                    "cache_entries", "cache_bytes")])
 
 
 # --- prototypes: every function gets argtypes and restype ------------------
@@ -143,6 +157,7 @@ _PROTOS = {
     "mqttseal_sealed_bytes": (_sz, [_sz]),
     "mqttseal_opened_bytes": (_sz, [_sz]),
     "mqttseal_replay_session_bytes": (_sz, [_uint]),
+    "mqttseal_replay_remembered_bytes": (_sz, []),
     # keyrings
     "mqttseal_keyring_new": (_int, [_pvp]),
     "mqttseal_keyring_load_string":
@@ -166,14 +181,21 @@ _PROTOS = {
     "mqttseal_ctx_free": (None, [_vp]),
     "mqttseal_ctx_set_keyring": (_int, [_vp, _vp]),
     "mqttseal_ctx_set_cache_size": (_int, [_vp, _sz]),
+    "mqttseal_ctx_set_max_levels": (_int, [_vp, _uint]),
     "mqttseal_ctx_set_replay": (_int, [_vp, _int, _uint, _sz]),
+    "mqttseal_ctx_set_replay_capacity": (_int, [_vp, _sz]),
     "mqttseal_ctx_set_timestamps": (_int, [_vp, _int]),
-    "mqttseal_ctx_set_freshness": (_int, [_vp, _u64, _u64, _int]),
+    "mqttseal_ctx_set_freshness": (_int, [_vp, _u64, _u64, _u64]),
+    "mqttseal_ctx_use_fleet_defaults": (_int, [_vp]),
     "mqttseal_ctx_save_replay": (_int, [_vp, _cp]),
     "mqttseal_ctx_load_replay": (_int, [_vp, _cp]),
     "mqttseal_ctx_session_id": (None, [_vp, _buf]),
+    "mqttseal_ctx_new_session": (_int, [_vp]),
+    "mqttseal_ctx_stats": (_int, [_vp, ctypes.POINTER(Stats)]),
     # seal / open
     "mqttseal_seal": (_int, [_vp, _buf, _sz, _psz, _cp, _sz, _cp, _sz]),
+    "mqttseal_seal_ex": (_int, [_vp, _buf, _sz, _psz, _cp, _sz, _cp, _sz,
+                                _uint]),
     "mqttseal_open": (_int, [_vp, _buf, _sz, _psz, _cp, _sz, _cp, _sz, _uint,
                              ctypes.POINTER(Header)]),
     # inspection

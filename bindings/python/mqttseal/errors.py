@@ -11,12 +11,14 @@ Taxonomy (abstract groups have no code of their own)::
       UsageError              caller mistakes
         InvalidArgumentError 1, BufferTooSmallError 3, PayloadTooLargeError 4,
         SequenceExhaustedError 26
-      TopicError              TopicEmptyError 5, TopicInvalidError 6
+      TopicError              TopicEmptyError 5, TopicInvalidError 6,
+                              TopicDepthError 35
       FilterError             FilterInvalidError 7, FilterPlusError 8
       KeyringError            NoPrimaryError 27, KeyringSyntaxError 28,
                               KeyringPermissionsError 29, DuplicateKeyError 32
       ResourceError           NoMemoryError 2, FileIOError 30,
-                              StateCorruptError 31, CryptoInitError 34
+                              StateCorruptError 31, CryptoInitError 34,
+                              FileOwnerError 36
       RejectedError           a received envelope was refused by open()
         EnvelopeError         NotSealedError 9, and MalformedError:
           MalformedError      VersionError 10, SuiteError 11,
@@ -57,7 +59,8 @@ class Reason(str, enum.Enum):
     STALE = "stale"
     FUTURE = "future"
     NO_TIMESTAMP = "no_timestamp"
-    TOPIC = "topic"                # empty/invalid topic (e.g. an alias)
+    TOPIC = "topic"                # empty/invalid topic (e.g. an alias),
+                                   # or more levels than allowed
     ERROR = "error"                # anything else (out of memory, ...)
 
     def __str__(self):
@@ -346,7 +349,8 @@ class FileIOError(ResourceError):
 
 
 class StateCorruptError(ResourceError):
-    """Replay state file corrupt or truncated."""
+    """Replay state file corrupt or truncated, or not authenticated by
+    this context's keyring (saved under other keys)."""
 
     code = 31
 
@@ -370,6 +374,19 @@ class CryptoInitError(ResourceError):
     code = 34
 
 
+class TopicDepthError(TopicError):
+    """More topic levels than the context allows (set_max_levels)."""
+
+    code = 35
+
+
+class FileOwnerError(ResourceError):
+    """File owned by another user (not root), or writable by group or
+    others (state and keyring files)."""
+
+    code = 36
+
+
 _BY_CODE = {c.code: c for c in (
     InvalidArgumentError, NoMemoryError, BufferTooSmallError,
     PayloadTooLargeError, TopicEmptyError, TopicInvalidError,
@@ -380,6 +397,7 @@ _BY_CODE = {c.code: c for c in (
     StaleError, FutureError, NoTimestampError, SequenceExhaustedError,
     NoPrimaryError, KeyringSyntaxError, KeyringPermissionsError, FileIOError,
     StateCorruptError, DuplicateKeyError, SessionLostError, CryptoInitError,
+    TopicDepthError, FileOwnerError,
 )}
 
 

@@ -7,7 +7,9 @@
 After wrap():
 
 * ``client.publish(topic, payload, ...)`` seals payload for topic and
-  publishes the envelope. If sealing fails it raises (a MqttsealError):
+  publishes the envelope; with ``retain=True`` it is sealed as retained
+  (an authenticated header flag: receivers apply their retained maximum
+  age to it). If sealing fails it raises (a MqttsealError):
   plaintext is never published. str/int/float/None payloads are converted
   as paho does. On MQTT 5, a Payload Format Indicator of 1 is removed from
   a copy of the properties (the envelope is binary; the caller's object is
@@ -24,7 +26,11 @@ After wrap():
 * A message that does not open never reaches on_message or a filtered
   callback: ``on_reject(client, userdata, topic, reason)`` is called
   instead (reason: an mqttseal.Reason, a str enum), and it is logged at
-  warning level through paho's on_log/logger.
+  warning level through paho's on_log/logger. The RETAIN bit of a
+  delivery is passed to open() for information only: it exempts nothing.
+* ``wrap(..., fleet=True)`` applies the fleet defaults to the context(s)
+  (Context.use_fleet_defaults: timestamps on, 5 min maximum age, 1 day
+  for messages sealed as retained).
 
 Works with MQTTv31, MQTTv311 and MQTTv5 clients (paho-mqtt 1.6.x).
 
@@ -107,7 +113,7 @@ def is_wrapped(client):
     return getattr(client, _ATTR, None) is not None
 
 
-def wrap(client, context, on_reject=None, will_context=None):
+def wrap(client, context, on_reject=None, will_context=None, fleet=False):
     """Make client seal everything it publishes and open everything it
     receives with context (a mqttseal.Context). Returns client.
 
@@ -115,6 +121,7 @@ def wrap(client, context, on_reject=None, will_context=None):
     that does not open (topic is str, or bytes if not UTF-8).
     will_context: a separate Context for the will (recommended; see the
     README), default context.
+    fleet: call use_fleet_defaults() on context (and will_context) first.
     """
     if not isinstance(context, Context):
         raise TypeError("context must be a mqttseal.Context")
@@ -122,6 +129,10 @@ def wrap(client, context, on_reject=None, will_context=None):
         raise TypeError("will_context must be a mqttseal.Context")
     if is_wrapped(client):
         raise ValueError("client is already wrapped by mqttseal")
+    if fleet:
+        for ctx in (context, will_context):
+            if ctx is not None:
+                ctx.use_fleet_defaults()
     st = _State(context, will_context, on_reject)
     # The originals, bound to this client: whatever the instance had before
     # (another wrapper, or the class's methods).
@@ -134,20 +145,22 @@ def wrap(client, context, on_reject=None, will_context=None):
     def publish(topic, payload=None, qos=0, retain=False, properties=None):
         if topic is None:
             raise ValueError("Invalid topic.")
-        env = st.context.seal(topic, _payload_bytes(payload))
+        env = st.context.seal(topic, _payload_bytes(payload),
+                              retained=bool(retain))
         return st.publish(topic, env, qos, retain, _strip_pfi(properties))
 
     def will_set(topic, payload=None, qos=0, retain=False, properties=None):
         if topic is None or len(topic) == 0:
             raise ValueError("Invalid topic.")
         ctx = st.will_context or st.context
-        env = ctx.seal(topic, _payload_bytes(payload))
+        env = ctx.seal(topic, _payload_bytes(payload), retained=bool(retain))
         return st.will_set(topic, env, qos, retain, _strip_pfi(properties))
 
     def handle_on_message(message):
         _dispatch(client, st, message)
 
-    publish.__doc__ = "Seal payload for topic, then paho's publish()."
+    publish.__doc__ = ("Seal payload for topic (as retained when retain), "
+                       "then paho's publish().")
     will_set.__doc__ = "Seal the will payload, then paho's will_set()."
     if getattr(client, "_will", False):
         # A will set before wrap() would go out in plaintext: seal it now.

@@ -20,10 +20,16 @@ HEADER_MIN = OVERHEAD_MIN - ABYTES
 HEADER_MAX = OVERHEAD_MAX - ABYTES
 MQTT_PAYLOAD_MAX = 268435455
 TOPIC_MAX = 65535
-CACHE_DEFAULT = 256
+CACHE_DEFAULT = 131072
 REPLAY_WINDOW_DEFAULT = 64
 REPLAY_WINDOW_MAX = 4096
 REPLAY_SESSIONS_DEFAULT = 1024
+REPLAY_REMEMBER_DEFAULT = 1048576
+LEVELS_DEFAULT = 128
+SKEW_DEFAULT_MS = 30000
+FLEET_MAX_AGE_MS = 300000
+FLEET_RETAINED_MAX_AGE_MS = 86400000
+ERR_COUNT = _lib.ERR_COUNT
 
 
 def sealed_bytes(plaintext_len):
@@ -42,6 +48,11 @@ def replay_session_bytes(window=REPLAY_WINDOW_DEFAULT):
     if not 0 <= w < 1 << 32:
         raise ValueError("window out of range")
     return _c.mqttseal_replay_session_bytes(w)
+
+
+def replay_remembered_bytes():
+    """Memory one remembered (compact) sender session costs."""
+    return _c.mqttseal_replay_remembered_bytes()
 
 
 def _size(n):
