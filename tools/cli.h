@@ -94,6 +94,23 @@ int cli_write_new_keyring(const char *path, const mqttseal_keyring *kr,
 /* Replace an existing keyring file atomically (mode 0600). */
 int cli_save_keyring(const char *path, const mqttseal_keyring *kr);
 
+/*
+ * kr as keyring text in a malloc'd buffer of *len + 1 bytes (NUL-ended)
+ * that the caller wipes with cli_wipe_free(text, *len + 1). Returns 0,
+ * or -1 (nothing to free).
+ */
+int cli_keyring_text(const mqttseal_keyring *kr, char **text, size_t *len);
+
+/*
+ * Check that every key dev holds is the key root derives for its filter
+ * under its id (compared in constant time), so that rotate never grants
+ * a device more than it was granted. Prints one line naming path, the key
+ * id and the filter and returns CLI_FILE if not; CLI_OK otherwise.
+ */
+int cli_keyring_check_derived(const mqttseal_keyring *dev, const char *path,
+                              const mqttseal_keyring *root,
+                              const char *root_path);
+
 /* Write kr as text to stdout. */
 int cli_print_keyring(const mqttseal_keyring *kr);
 
@@ -106,6 +123,20 @@ int64_t cli_keyring_expiry(const mqttseal_keyring *kr, uint32_t id);
 /* Whether kr has an entry (id, filter). */
 int cli_keyring_has(const mqttseal_keyring *kr, uint32_t id,
                     const char *filter);
+
+/* ---- replay-state files (cli_state.c) ------------------------------ */
+
+/*
+ * Load ctx's replay state from path. A missing file is the first run:
+ * *fresh is set to 1 and CLI_OK returned. Any other failure (unreadable,
+ * owned by another user, corrupt, saved with another keyring) prints one
+ * line and returns CLI_FILE.
+ */
+int cli_state_load(mqttseal_ctx *ctx, const char *path, int *fresh);
+
+/* Save ctx's replay state to path atomically; on failure print one line
+ * starting with "cmd: " and return CLI_FILE. */
+int cli_state_save(mqttseal_ctx *ctx, const char *path, const char *cmd);
 
 /* ---- bytes (cli_io.c) ---------------------------------------------- */
 

@@ -102,8 +102,7 @@ int cli_load_ctx(const char *path, mqttseal_ctx **out)
     return CLI_OK;
 }
 
-/* Keyring text in a buffer the caller wipes with cli_wipe_free. */
-static int keyring_text(const mqttseal_keyring *kr, char **text, size_t *len)
+int cli_keyring_text(const mqttseal_keyring *kr, char **text, size_t *len)
 {
     size_t need = 0;
     int rc = mqttseal_keyring_to_string(kr, NULL, 0, &need);
@@ -164,7 +163,7 @@ int cli_write_new_keyring(const char *path, const mqttseal_keyring *kr,
     size_t len = 0;
     int rc;
 
-    if (keyring_text(kr, &text, &len) != 0)
+    if (cli_keyring_text(kr, &text, &len) != 0)
         return cli_fail(CLI_FILE, "cannot serialise the keyring for '%s'",
                         path);
     rc = write_excl(path, text, len);
@@ -202,7 +201,7 @@ int cli_print_keyring(const mqttseal_keyring *kr)
     size_t len = 0;
     int rc;
 
-    if (keyring_text(kr, &text, &len) != 0)
+    if (cli_keyring_text(kr, &text, &len) != 0)
         return cli_fail(CLI_FILE, "cannot serialise the keyring");
     rc = cli_write_all(stdout, text, len);
     cli_wipe_free(text, len + 1);

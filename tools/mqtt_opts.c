@@ -369,7 +369,32 @@ int mqtt_conn_connect(struct mqtt_conn *c, const struct mqtt_opts *o)
     return CLI_OK;
 }
 
-void mqtt_conn_close(struct mqtt_conn *c, const struct mqtt_opts *o)
+void mqtt_print_counts(const mqttseal_paho *h, const char *cmd)
+{
+    uint64_t refused = mqttseal_paho_rejected(h, MQTTSEAL_PAHO_ALL_REASONS);
+    uint64_t other = refused, n;
+
+    fprintf(stderr, "mqttseal %s: %llu opened, %llu refused", cmd,
+            (unsigned long long)mqttseal_paho_delivered(h),
+            (unsigned long long)refused);
+    for (int r = 1; r < (int)MQTTSEAL_ERR_COUNT && other > 0; r++) {
+        if ((n = mqttseal_paho_rejected(h, r)) == 0)
+            continue;
+        fprintf(stderr, "; %s: %llu", mqttseal_strerror(r),
+                (unsigned long long)n);
+        other -= n;
+    }
+    if ((n = mqttseal_paho_rejected(h, MQTTSEAL_PAHO_DUPLICATE)) > 0) {
+        fprintf(stderr, "; QoS 1 redelivery of a delivered message: %llu",
+                (unsigned long long)n);
+        other -= n;
+    }
+    if (other > 0)
+        fprintf(stderr, "; other: %llu", (unsigned long long)other);
+    fprintf(stderr, "\n");
+}
+
+void mqtt_conn_disconnect(struct mqtt_conn *c, const struct mqtt_opts *o)
 {
     if (c->created) {
         if (MQTTClient_isConnected(c->client)) {
@@ -382,6 +407,11 @@ void mqtt_conn_close(struct mqtt_conn *c, const struct mqtt_opts *o)
         MQTTClient_destroy(&c->client);
         c->created = 0;
     }
+}
+
+void mqtt_conn_close(struct mqtt_conn *c, const struct mqtt_opts *o)
+{
+    mqtt_conn_disconnect(c, o);
     /* Handles after the client: they hold its callbacks. */
     mqttseal_paho_free(c->hooks);
     mqttseal_paho_free(c->will_hooks);

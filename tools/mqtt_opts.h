@@ -92,8 +92,18 @@ int mqtt_conn_create(struct mqtt_conn *c, const struct mqtt_opts *o);
 /* Connect (sealing the will, if any). Returns an exit code. */
 int mqtt_conn_connect(struct mqtt_conn *c, const struct mqtt_opts *o);
 
+/* Disconnect if connected and destroy the client: no callback runs after
+ * it. The handles and contexts stay until mqtt_conn_close. */
+void mqtt_conn_disconnect(struct mqtt_conn *c, const struct mqtt_opts *o);
+
 /* Disconnect if connected, destroy the client, free the handles. */
 void mqtt_conn_close(struct mqtt_conn *c, const struct mqtt_opts *o);
+
+/*
+ * One line on stderr, the counts of handle h by reason:
+ * "mqttseal CMD: N opened, M refused; REASON: K; REASON: K ...".
+ */
+void mqtt_print_counts(const mqttseal_paho *h, const char *cmd);
 
 /* "host:port" for messages. */
 const char *mqtt_opts_where(const struct mqtt_opts *o);

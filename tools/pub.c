@@ -10,7 +10,8 @@
 static const char pub_help[] =
     "Usage: mqttseal pub --keyring KEYRING -t TOPIC\n"
     "                    (-m MESSAGE | -f FILE | -s | -l | -n)\n"
-    "                    [-q QOS] [-r] [connection options]\n"
+    "                    [-q QOS] [-r] [--no-timestamp]\n"
+    "                    [connection options]\n"
     "\n"
     "Publish messages sealed for TOPIC with the keyring's primary key id,\n"
     "as mosquitto_pub would publish them in clear. The broker and plain\n"
@@ -30,18 +31,22 @@ static const char pub_help[] =
     "  --keyring KEYRING     keyring that grants TOPIC (required)\n"
     "  -t, --topic TOPIC     the exact topic (no '+' or '#'); or use -L\n"
     "  -q, --qos 0|1|2       QoS (default 0)\n"
-    "  -r, --retain          the broker retains the message\n"
-    "  --timestamp           put the current time in each sealed header\n"
+    "  -r, --retain          the broker retains the message; it is sealed\n"
+    "                        as retained (an authenticated header flag), so\n"
+    "                        receivers apply their retained maximum age\n"
+    "  --no-timestamp        leave the time out of the sealed headers (by\n"
+    "                        default each carries it, so receivers with\n"
+    "                        --fresh or --max-age accept it)\n"
     "  --help                print this help\n"
     "\n";
 
-enum { OPT_TIMESTAMP = 300 };
+enum { OPT_TIMESTAMP = 300, OPT_NO_TIMESTAMP };
 
 struct pub {
     struct mqtt_opts o;
     struct mqtt_conn conn;
     const char *topic, *message, *file;
-    int source, retain, timestamp;
+    int source, retain, no_timestamp;
     unsigned long count;
     unsigned char *buf; /* the message of -f and -s */
     size_t len;
@@ -75,6 +80,7 @@ static int parse(int argc, char **argv, struct pub *p)
         {"null-message", no_argument, NULL, 'n'},
         {"retain", no_argument, NULL, 'r'},
         {"timestamp", no_argument, NULL, OPT_TIMESTAMP},
+        {"no-timestamp", no_argument, NULL, OPT_NO_TIMESTAMP},
         {NULL, 0, NULL, 0},
     };
     int c, rc;
@@ -102,8 +108,11 @@ static int parse(int argc, char **argv, struct pub *p)
         case 'r':
             p->retain = 1;
             break;
-        case OPT_TIMESTAMP:
-            p->timestamp = 1;
+        case OPT_TIMESTAMP: /* the default; kept for old scripts */
+            p->no_timestamp = 0;
+            break;
+        case OPT_NO_TIMESTAMP:
+            p->no_timestamp = 1;
             break;
         case OPT_HELP:
             printf("%s%s\n%s", pub_help, mqtt_opts_help, cli_exit_help);
@@ -292,8 +301,10 @@ static int run(struct pub *p)
     if (rc == CLI_OK)
         rc = mqtt_conn_create(&p->conn, &p->o);
 
-    if (rc == CLI_OK && p->timestamp)
-        (void)mqttseal_ctx_set_timestamps(p->conn.ctx, 1);
+    /* Stamped by default: fleet receivers refuse unstamped messages. */
+    if (rc == CLI_OK && mqttseal_ctx_set_timestamps(
+                            p->conn.ctx, !p->no_timestamp) != MQTTSEAL_OK)
+        rc = cli_fail(CLI_FILE, "pub: cannot set up the sealing context");
     /* Callbacks make the client asynchronous: acks need no polling. */
     if (rc == CLI_OK && mqttseal_MQTTClient_setCallbacks(
                             p->conn.hooks, p->conn.client, p, on_lost,

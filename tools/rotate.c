@@ -43,6 +43,11 @@ static const char rotate_help[] =
     "  --regenerate-only        add no id; only update DEVICE_KEYRINGs\n"
     "  --help                   print this help\n"
     "\n"
+    "Device keyrings are not trusted: every key a DEVICE_KEYRING holds\n"
+    "must be the key ROOT derives for its filter and key id. A keyring\n"
+    "whose keys do not match its filters (a filter edited to '#', a\n"
+    "changed key) is refused, and then nothing at all is written.\n"
+    "\n"
     "An expiry that is already earlier is kept. Files are replaced\n"
     "atomically with mode 0600; ROOT is written first, so a device keyring\n"
     "that could not be written can be regenerated later.\n"
@@ -268,12 +273,15 @@ static void report(const mqttseal_keyring *kr, const char *path,
     printf("\n");
 }
 
-/* Load and update every device keyring in memory; nothing is written. */
+/* Load, check and update every device keyring in memory; nothing is
+ * written. */
 static int load_devices(int n, char **paths, const mqttseal_keyring *root,
                         const char *root_path, mqttseal_keyring **devs)
 {
     for (int i = 0; i < n; i++) {
         int rc = cli_load_keyring(paths[i], &devs[i]);
+        if (rc == CLI_OK)
+            rc = cli_keyring_check_derived(devs[i], paths[i], root, root_path);
         if (rc == CLI_OK)
             rc = sync_device(devs[i], paths[i], root, root_path);
         if (rc != CLI_OK)

@@ -8,10 +8,14 @@
 #include <time.h>
 
 #define SUB_MAX_TOPICS 64
+#define SUB_MAX_SECONDS 315360000ULL /* ten years, for every duration */
 
 static const char sub_help[] =
     "Usage: mqttseal sub --keyring KEYRING -t FILTER [-t FILTER]...\n"
     "                    [-C COUNT] [-v] [-N] [-R] [-W SECS] [-q QOS]\n"
+    "                    [--fresh] [--max-age S] [--skew S]\n"
+    "                    [--retained-max-age S]\n"
+    "                    [--replay-state FILE [--save-interval S]]\n"
     "                    [connection options]\n"
     "\n"
     "Subscribe like mosquitto_sub and print each message that opens with\n"
@@ -34,9 +38,38 @@ static const char sub_help[] =
     "                        was reached first\n"
     "  --help                print this help\n"
     "\n"
+    "Freshness (turn it on in fleets; mqttseal pub stamps by default):\n"
+    "  --fresh               the fleet defaults: refuse messages older than\n"
+    "                        300 s (sealed-as-retained ones: 1 day) or\n"
+    "                        without a timestamp\n"
+    "  --max-age S           refuse messages older than S seconds, or\n"
+    "                        without a timestamp (0: no age check)\n"
+    "  --skew S              tolerate timestamps up to S seconds in the\n"
+    "                        future (default 30; always checked)\n"
+    "  --retained-max-age S  maximum age of messages the publisher sealed\n"
+    "                        as retained (pub -r), instead of --max-age\n"
+    "\n"
+    "Replay protection across restarts:\n"
+    "  --replay-state FILE   load the replay state from FILE at start (a\n"
+    "                        missing FILE is the first run), save it every\n"
+    "                        --save-interval and on exit\n"
+    "  --save-interval S     seconds between saves (default 10)\n"
+    "\n"
     "Runs until -C, -W, SIGINT or SIGTERM (status 0), or until the broker\n"
-    "connection is lost (status 3).\n"
+    "connection is lost (status 3). On exit, if any message was refused\n"
+    "(or with -d), it prints on stderr how many opened and how many were\n"
+    "refused, by reason:\n"
+    "  mqttseal sub: 41 opened, 2 refused; replayed message (...): 2\n"
     "\n";
+
+enum {
+    OPT_FRESH = 300,
+    OPT_MAX_AGE,
+    OPT_SKEW,
+    OPT_RETAINED_MAX_AGE,
+    OPT_REPLAY_STATE,
+    OPT_SAVE_INTERVAL,
+};
 
 struct sub {
     struct mqtt_opts o;
@@ -45,6 +78,11 @@ struct sub {
     int n_topics, verbose, no_eol, no_retained;
     unsigned long count, timeout; /* 0 = unlimited */
     unsigned long printed;        /* only the callback thread writes it */
+    int fresh, has_max_age, has_skew, has_retained_max_age;
+    unsigned long long max_age, skew, retained_max_age; /* seconds */
+    const char *state_path;
+    unsigned long save_interval; /* seconds */
+    int has_save_interval, state_ready, save_failing, subscribed;
     atomic_int done, lost;
 };
 
@@ -71,6 +109,51 @@ static int check_filter(const char *f)
             return -1;
     }
     return 0;
+}
+
+/* A number of seconds for option name; min is 0 or 1. */
+static int parse_seconds(const char *name, const char *arg, unsigned min,
+                         unsigned long long *out)
+{
+    if (cli_parse_uint(arg, SUB_MAX_SECONDS, out) != 0 || *out < min)
+        return cli_usage("sub",
+                         "%s '%s' is not a number of seconds (%u to %llu)",
+                         name, arg, min, SUB_MAX_SECONDS);
+    return CLI_OK;
+}
+
+/* Freshness and replay-state options; -2 if c is none of them. */
+static int parse_state_option(struct sub *s, int c, const char *arg)
+{
+    unsigned long long v;
+    int rc;
+
+    switch (c) {
+    case OPT_FRESH:
+        s->fresh = 1;
+        return CLI_OK;
+    case OPT_MAX_AGE:
+        s->has_max_age = 1;
+        return parse_seconds("--max-age", arg, 0, &s->max_age);
+    case OPT_SKEW:
+        s->has_skew = 1;
+        return parse_seconds("--skew", arg, 1, &s->skew);
+    case OPT_RETAINED_MAX_AGE:
+        s->has_retained_max_age = 1;
+        return parse_seconds("--retained-max-age", arg, 1,
+                             &s->retained_max_age);
+    case OPT_REPLAY_STATE:
+        s->state_path = arg;
+        return CLI_OK;
+    case OPT_SAVE_INTERVAL:
+        if ((rc = parse_seconds("--save-interval", arg, 1, &v)) == CLI_OK) {
+            s->save_interval = (unsigned long)v;
+            s->has_save_interval = 1;
+        }
+        return rc;
+    default:
+        return -2;
+    }
 }
 
 static int parse_one(struct sub *s, int c, const char *arg)
@@ -111,7 +194,7 @@ static int parse_one(struct sub *s, int c, const char *arg)
         printf("%s%s\n%s", sub_help, mqtt_opts_help, cli_exit_help);
         return -1;
     default:
-        return -2;
+        return parse_state_option(s, c, arg);
     }
 }
 
@@ -120,6 +203,12 @@ static int parse(int argc, char **argv, struct sub *s)
     static const struct option opts[] = {
         MQTT_LONG_OPTIONS,
         {"verbose", no_argument, NULL, 'v'},
+        {"fresh", no_argument, NULL, OPT_FRESH},
+        {"max-age", required_argument, NULL, OPT_MAX_AGE},
+        {"skew", required_argument, NULL, OPT_SKEW},
+        {"retained-max-age", required_argument, NULL, OPT_RETAINED_MAX_AGE},
+        {"replay-state", required_argument, NULL, OPT_REPLAY_STATE},
+        {"save-interval", required_argument, NULL, OPT_SAVE_INTERVAL},
         {NULL, 0, NULL, 0},
     };
     int c, rc;
@@ -146,6 +235,12 @@ static int parse(int argc, char **argv, struct sub *s)
     if (s->n_topics == 0)
         return cli_usage("sub", "give at least one topic filter with -t "
                                 "(or -L URL)");
+    if (s->has_save_interval && s->state_path == NULL)
+        return cli_usage("sub", "--save-interval needs --replay-state FILE");
+    if (s->has_retained_max_age && !s->has_max_age && !s->fresh)
+        return cli_usage("sub", "--retained-max-age needs --max-age or "
+                                "--fresh (it replaces the maximum age for "
+                                "messages sealed as retained)");
     return mqtt_opts_check(&s->o);
 }
 
@@ -241,13 +336,81 @@ static int subscribe(struct sub *s)
     return CLI_OK;
 }
 
+/* Freshness as the options ask; the library's default otherwise. */
+static int set_freshness(struct sub *s)
+{
+    mqttseal_ctx *ctx = s->conn.ctx;
+    uint64_t age = s->fresh ? MQTTSEAL_FLEET_MAX_AGE_MS : 0;
+    uint64_t ret = s->fresh ? MQTTSEAL_FLEET_RETAINED_MAX_AGE_MS : 0;
+    int rc = MQTTSEAL_OK;
+
+    if (s->fresh)
+        rc = mqttseal_ctx_use_fleet_defaults(ctx);
+    if (s->has_max_age)
+        age = s->max_age * 1000;
+    if (s->has_retained_max_age)
+        ret = s->retained_max_age * 1000;
+    if (rc == MQTTSEAL_OK &&
+        (s->has_max_age || s->has_skew || s->has_retained_max_age))
+        rc = mqttseal_ctx_set_freshness(ctx, age, s->skew * 1000, ret);
+    if (rc != MQTTSEAL_OK)
+        return cli_fail(CLI_FILE, "sub: cannot set freshness: %s",
+                        mqttseal_strerror(rc));
+    return CLI_OK;
+}
+
+/* Load the replay state, then save it at once: an unwritable file is
+ * found now, not at the first save. */
+static int state_start(struct sub *s)
+{
+    int first, rc;
+
+    if (s->state_path == NULL)
+        return CLI_OK;
+    rc = cli_state_load(s->conn.ctx, s->state_path, &first);
+    if (rc == CLI_OK && s->o.debug)
+        fprintf(stderr, "mqttseal sub: %s replay state '%s'\n",
+                first ? "no file yet, starting a new" : "loaded",
+                s->state_path);
+    if (rc == CLI_OK)
+        rc = cli_state_save(s->conn.ctx, s->state_path, "sub");
+    s->state_ready = rc == CLI_OK;
+    return rc;
+}
+
+/* A periodic save outside every Paho callback; a failure is reported
+ * once, and the save is tried again at the next interval. */
+static void state_tick(struct sub *s, struct timespec *last)
+{
+    struct timespec now;
+    int failing;
+
+    if (!s->state_ready)
+        return;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (now.tv_sec - last->tv_sec < (time_t)s->save_interval)
+        return;
+    *last = now;
+    if (s->save_failing) {
+        failing = mqttseal_ctx_save_replay(s->conn.ctx, s->state_path) != 0;
+    } else {
+        failing = cli_state_save(s->conn.ctx, s->state_path, "sub") != CLI_OK;
+        if (failing)
+            fprintf(stderr, "mqttseal: sub: will try again every %lu s\n",
+                    s->save_interval);
+    }
+    s->save_failing = failing;
+}
+
 /* Wait for -C, -W, a signal or a lost connection. */
 static int wait_loop(struct sub *s)
 {
-    struct timespec start, now;
+    struct timespec start, now, saved;
 
     clock_gettime(CLOCK_MONOTONIC, &start);
+    saved = start;
     for (;;) {
+        state_tick(s, &saved);
         if (atomic_load(&s->done) || stop_signal)
             return CLI_OK;
         if (atomic_load(&s->lost))
@@ -274,6 +437,10 @@ static int run(struct sub *s)
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    if (rc == CLI_OK)
+        rc = set_freshness(s);
+    if (rc == CLI_OK)
+        rc = state_start(s);
     if (rc == CLI_OK) {
         (void)mqttseal_paho_set_reject_callback(s->conn.hooks, on_reject, s);
         if (mqttseal_MQTTClient_setCallbacks(s->conn.hooks, s->conn.client, s,
@@ -285,9 +452,22 @@ static int run(struct sub *s)
         rc = mqtt_conn_connect(&s->conn, &s->o);
     if (rc == CLI_OK)
         rc = subscribe(s);
-    if (rc == CLI_OK)
+    if (rc == CLI_OK) {
+        s->subscribed = 1;
         rc = wait_loop(s);
+    }
     atomic_store(&s->done, 1);
+    /* No callback runs after this: the state saved now is complete. */
+    mqtt_conn_disconnect(&s->conn, &s->o);
+    if (s->state_ready &&
+        cli_state_save(s->conn.ctx, s->state_path, "sub") != CLI_OK &&
+        rc == CLI_OK)
+        rc = CLI_FILE;
+    /* A clean run stays as quiet as mosquitto_sub. */
+    if (s->subscribed &&
+        (s->o.debug ||
+         mqttseal_paho_rejected(s->conn.hooks, MQTTSEAL_PAHO_ALL_REASONS) > 0))
+        mqtt_print_counts(s->conn.hooks, "sub");
     mqtt_conn_close(&s->conn, &s->o);
     return rc;
 }
@@ -300,6 +480,7 @@ int cmd_sub(int argc, char **argv)
     if (s == NULL)
         return cli_fail(CLI_FILE, "out of memory");
     mqtt_opts_init(&s->o, "sub");
+    s->save_interval = 10;
     atomic_init(&s->done, 0);
     atomic_init(&s->lost, 0);
     rc = parse(argc, argv, s);

@@ -38,7 +38,7 @@ while read -r kind name err rest; do
     elif [ "$err" = OK ]; then
         "$M" inspect --keyring "$name.keyring" --topic "$topic" \
             "$name.env" > out || fail "$name: does not open"
-    elif [ "$err" = E_AUTH ]; then
+    elif [[ "$err" =~ ^E_(AUTH|UNKNOWN_KEY|NO_GRANT|KEY_EXPIRED)$ ]]; then
         # The header parses; only opening fails.
         "$M" inspect "$name.env" > /dev/null || fail "$name: header"
         expect 4 "$rest" -- "$M" inspect --keyring "$name.keyring" \

@@ -101,4 +101,49 @@ expect 2 "holds no root key" -- "$M" rotate --keyring sensor.keyring
 "$M" grant --keyring root.keyring --out other.keyring 'elsewhere/#'
 expect 2 "cannot grant 'site/a/#'" -- \
     "$M" rotate --keyring other.keyring --regenerate-only sensor.keyring
+# Device keyrings are not trusted: rotate derives every key a device
+# keyring holds from ROOT and refuses one whose key is not what ROOT
+# derives for its filter, before writing anything. Widening a device's
+# filter by editing the file must not earn it the new root key.
+"$M" keygen fleet.keyring > /dev/null
+"$M" grant --keyring fleet.keyring --out cam.keyring 'site/cam/#'
+"$M" grant --keyring fleet.keyring --out ok.keyring 'site/ok/#'
+sed -i 's|^key 1 site/cam/# |key 1 # |' cam.keyring
+grep -q '^key 1 # ' cam.keyring || fail "test set-up: filter not widened"
+for f in fleet cam ok; do cp $f.keyring $f.before; done
+expect 2 "keyring 'cam.keyring'.*key id 1.*'#'.*not the key 'fleet.keyring' derives.*nothing was written" -- \
+    "$M" rotate --keyring fleet.keyring ok.keyring cam.keyring
+for f in fleet cam ok; do
+    cmp -s $f.keyring $f.before || fail "rotate wrote $f.keyring despite the forged device"
+done
+grep -q '^key 2 ' cam.keyring && fail "the forged device got id 2"
+expect 2 "keyring 'cam.keyring'.*key id 1.*'#'" -- \
+    "$M" rotate --keyring fleet.keyring --regenerate-only cam.keyring
+cmp -s cam.keyring cam.before || fail "--regenerate-only wrote the forged device"
+
+# One changed key byte (same filter) is refused the same way.
+"$M" grant --keyring fleet.keyring --out cam.keyring --force 'site/cam/#'
+/usr/bin/python3 - cam.keyring <<'PY'
+import base64, sys
+path = sys.argv[1]
+lines = open(path).read().split("\n")
+for i, l in enumerate(lines):
+    f = l.split(" ")
+    if f[0] == "key":
+        k = bytearray(base64.b64decode(f[3]))
+        k[17] ^= 0x01
+        f[3] = base64.b64encode(bytes(k)).decode()
+        lines[i] = " ".join(f)
+open(path, "w").write("\n".join(lines))
+PY
+for f in fleet cam ok; do cp $f.keyring $f.before; done
+expect 2 "keyring 'cam.keyring'.*key id 1.*'site/cam/#'.*not the key" -- \
+    "$M" rotate --keyring fleet.keyring ok.keyring cam.keyring
+for f in fleet cam ok; do
+    cmp -s $f.keyring $f.before || fail "rotate wrote $f.keyring despite a changed key"
+done
+# A faithful device keyring still rotates.
+"$M" grant --keyring fleet.keyring --out cam.keyring --force 'site/cam/#'
+"$M" rotate --keyring fleet.keyring ok.keyring cam.keyring > /dev/null
+grep -q '^key 2 site/cam/# ' cam.keyring || fail "honest device not rotated"
 echo ok

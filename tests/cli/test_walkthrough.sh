@@ -74,7 +74,8 @@ step "mqttseal sub -h 127.0.0.1 -p 1883 --keyring sensor-a.keyring -t site/b/tem
 [ "$RC" = 5 ] && [ ! -s step.out ] || fail "sensor-a read site/b/temp"
 printf '%s\n' \
     "mqttseal: sub: rejected message on 'site/b/temp': no key granted for this topic" \
-    "mqttseal: sub: timed out after 2 s (-W) with 0 messages printed" |
+    "mqttseal: sub: timed out after 2 s (-W) with 0 messages printed" \
+    "mqttseal sub: 0 opened, 1 refused; no key granted for this topic: 1" |
     diff -u - step.err || fail "rejection report"
 step "mqttseal pub -h 127.0.0.1 -p 1883 --keyring sensor-a.keyring -t site/b/temp -m 99"
 [ "$RC" = 2 ] || fail "sensor-a published on site/b/temp"

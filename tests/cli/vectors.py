@@ -24,7 +24,17 @@ ERRORS = {
     "E_VARINT": "malformed varint",
     "E_OVERSIZE": "exceeds the maximum",
     "E_AUTH": "authentication failed",
+    "E_UNKNOWN_KEY": "unknown key id",
+    "E_NO_GRANT": "no key granted for this topic",
+    "E_KEY_EXPIRED": "key id has expired",
 }
+
+# Vectors the CLI cannot replay: a receiver clock (now_ms; inspect opens
+# with the real clock) or a topic mqttseal refuses before opening (the
+# CLI's own topic check, tested in test_errors.sh).
+def replayable(v):
+    return "now_ms" not in v and v["error"] not in ("E_TOPIC_EMPTY",
+                                                    "E_TOPIC_INVALID")
 
 
 def blocks(path):
@@ -54,12 +64,15 @@ def common(out, v):
     name = v["name"]
     env = bytes.fromhex(v["envelope"])
     key_id = v.get("key_id", "1")
-    root = base64.b64encode(bytes.fromhex(v["root_key"])).decode()
+    root = base64.b64encode(bytes.fromhex(v.get("root_key", ""))).decode()
     write(f"{out}/{name}.env", env)
     write(f"{out}/{name}.hex", env.hex().encode() + b"\n")
     write(f"{out}/{name}.b64", base64.encodebytes(env))
     write(f"{out}/{name}.topic", bytes.fromhex(v["topic"]))
-    text = f"mqttseal-keyring 1\nprimary {key_id}\nkey {key_id} # {root}\n"
+    if "keyring" in v:
+        text = bytes.fromhex(v["keyring"]).decode()
+    else:
+        text = f"mqttseal-keyring 1\nprimary {key_id}\nkey {key_id} # {root}\n"
     write(f"{out}/{name}.keyring", text.encode(), 0o600)
     return env
 
@@ -70,7 +83,8 @@ def expect(v, env):
     lines = [
         ("version", "1"),
         ("suite", "1 (XChaCha20-Poly1305-IETF)"),
-        ("flags", "0x01" if "timestamp_ms" in v else "0x00"),
+        ("flags", "0x%02x" % (("timestamp_ms" in v) |
+                               (v.get("sealed_retained") == "1") << 1)),
         ("key id", v["key_id"]),
         ("session id", v["session_id"]),
         ("sequence", v["seq"]),
@@ -97,6 +111,8 @@ def main():
         write(f"{out}/{v['name']}.expect", expect(v, env).encode())
         print("good", v["name"])
     for v in blocks(f"{vdir}/malformed.txt"):
+        if not replayable(v):
+            continue
         v["name"] = "bad-" + v["name"]
         common(out, v)
         print("bad", v["name"], v["error"], ERRORS[v["error"]])
