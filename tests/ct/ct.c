@@ -51,7 +51,8 @@ static unsigned long wrapped_decrypts;
  * The one place where a secret-derived value is published on purpose:
  * whether a tag verified, which mqttseal_open reports (E_AUTH or not).
  * libsodium returns that bit from crypto_verify_16 through its AEAD
- * decryption call, so its return value is marked defined here, with
+ * decryption call (ChaCha20-Poly1305-IETF under the session subkey,
+ * docs/FORMAT.md section 3), so its return value is marked defined here, with
  * valgrind's function wrapping (valgrind.h, "Function wrapping"), at the
  * boundary between libsodium and our code. Nothing else is declassified:
  * the plaintext it writes, and everything our code computes from keys,
@@ -59,14 +60,14 @@ static unsigned long wrapped_decrypts;
  * after the call, as BoringSSL's CONSTTIME_DECLASSIFY does.)
  */
 int I_WRAP_SONAME_FNNAME_ZU(libsodiumZdsoZa,
-                            crypto_aead_xchacha20poly1305_ietf_decrypt)(
+                            crypto_aead_chacha20poly1305_ietf_decrypt)(
     unsigned char *m, unsigned long long *mlen_p, unsigned char *nsec,
     const unsigned char *c, unsigned long long clen, const unsigned char *ad,
     unsigned long long adlen, const unsigned char *npub,
     const unsigned char *k);
 
 int I_WRAP_SONAME_FNNAME_ZU(libsodiumZdsoZa,
-                            crypto_aead_xchacha20poly1305_ietf_decrypt)(
+                            crypto_aead_chacha20poly1305_ietf_decrypt)(
     unsigned char *m, unsigned long long *mlen_p, unsigned char *nsec,
     const unsigned char *c, unsigned long long clen, const unsigned char *ad,
     unsigned long long adlen, const unsigned char *npub, const unsigned char *k)
