@@ -135,6 +135,7 @@ void mqttseal_ctx_free(mqttseal_ctx *ctx)
     ms_krref_unref(ctx->kr);
     ms_keycache_free(ctx->cache);
     ms_replay_free(ctx->replay);
+    ms_backend_unref(ctx->backend);
     pthread_mutex_destroy(&ctx->lock);
     sodium_memzero(ctx, sizeof *ctx);
     free(ctx);
@@ -253,6 +254,39 @@ int mqttseal_ctx_set_replay(mqttseal_ctx *ctx, int enabled, unsigned window,
     }
     pthread_mutex_unlock(&ctx->lock);
     return rc;
+}
+
+void ms_backend_unref(ms_backend *b)
+{
+    if (b != NULL && atomic_fetch_sub(&b->refs, 1) == 1) {
+        if (b->b.free != NULL) {
+            b->b.free(b->b.state);
+        }
+        free(b);
+    }
+}
+
+int mqttseal_ctx_set_replay_backend(mqttseal_ctx *ctx,
+                                    const mqttseal_replay_backend *backend)
+{
+    ms_backend *b = NULL, *old;
+
+    if (ctx == NULL || (backend != NULL && backend->accept == NULL)) {
+        return MQTTSEAL_E_INVALID;
+    }
+    if (backend != NULL) {
+        if ((b = calloc(1, sizeof *b)) == NULL) {
+            return MQTTSEAL_E_NOMEM;
+        }
+        b->b = *backend;
+        atomic_init(&b->refs, 1);
+    }
+    pthread_mutex_lock(&ctx->lock);
+    old = ctx->backend;
+    ctx->backend = b;
+    pthread_mutex_unlock(&ctx->lock);
+    ms_backend_unref(old);
+    return MQTTSEAL_OK;
 }
 
 size_t mqttseal_replay_session_bytes(unsigned window)

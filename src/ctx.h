@@ -19,6 +19,13 @@ typedef struct ms_krref {
     mqttseal_keyring *kr;
 } ms_krref;
 
+/* A replay backend shared by the context and the opens using it; the
+ * last reference calls its free function. */
+typedef struct ms_backend {
+    _Atomic unsigned refs;
+    mqttseal_replay_backend b;
+} ms_backend;
+
 /* Counters, updated without the lock (relaxed atomics). */
 typedef struct ms_counters {
     _Atomic uint64_t sealed;
@@ -35,7 +42,8 @@ struct mqttseal_ctx {
     ms_krref *kr;
     uint64_t kr_gen; /* bumped whenever the keyring or cache changes */
     ms_keycache *cache;
-    ms_replay *replay; /* allocated on first use; kept while off */
+    ms_replay *replay;   /* allocated on first use; kept while off */
+    ms_backend *backend; /* replaces replay when set */
     int replay_on;
     unsigned replay_window;
     size_t replay_sessions;
@@ -102,6 +110,9 @@ ms_krref *ms_ctx_keyring_ref(mqttseal_ctx *ctx);
 
 /** Drop a reference; the last one frees the keyring. NULL is ignored. */
 void ms_krref_unref(ms_krref *r);
+
+/** Drop a reference to a backend. NULL is ignored. */
+void ms_backend_unref(ms_backend *b);
 
 /** With the lock held: the replay state, created on first use.
  *  @return OK, E_NOMEM, E_CRYPTO. */

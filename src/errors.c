@@ -52,6 +52,8 @@ static const char *const messages[] = {
                                "allows",
     [MQTTSEAL_E_FILE_OWNER] = "file is owned by another user or writable "
                               "by group or others",
+    [MQTTSEAL_E_REPLAY_BACKEND] = "replay state store unreachable: message "
+                                  "refused",
 };
 
 const char *mqttseal_strerror(int err)

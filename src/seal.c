@@ -254,12 +254,33 @@ static int check_fresh(const ms_snapshot *snap, const mqttseal_header *h,
     return MQTTSEAL_OK;
 }
 
+/* A store shared with other processes answers outside the lock: a round
+ * trip must not stall the threads that seal. */
+static int check_backend(ms_backend *b, const mqttseal_header *h,
+                         uint64_t max_age_ms)
+{
+    int rc = b->b.accept(b->b.state, h->key_id, h->session_id, h->seq,
+                         h->has_timestamp,
+                         h->has_timestamp ? h->timestamp_ms : 0, max_age_ms);
+
+    ms_backend_unref(b);
+    return rc;
+}
+
 static int check_replay(mqttseal_ctx *ctx, const mqttseal_header *h,
                         const uint64_t *now_ms)
 {
     int rc = MQTTSEAL_OK;
 
     pthread_mutex_lock(&ctx->lock);
+    if (ctx->replay_on && ctx->backend != NULL) {
+        ms_backend *b = ctx->backend;
+        uint64_t max_age = ctx->max_age_ms;
+
+        atomic_fetch_add(&b->refs, 1);
+        pthread_mutex_unlock(&ctx->lock);
+        return check_backend(b, h, max_age);
+    }
     if (ctx->replay_on &&
         (ctx->replay != NULL || (rc = ms_ctx_replay_ready(ctx)) == 0)) {
         /* 0: the replay state reads the clock itself if it needs it. */

@@ -551,6 +551,75 @@ static void cache_scales_with_topics(void **state)
     mqttseal_ctx_free(rx);
 }
 
+/* ---- a replay store shared by a consumer group ------------------------ */
+
+typedef struct fake_store {
+    int calls, freed, answer;
+    uint64_t last_seq, max_age;
+} fake_store;
+
+static int store_accept(void *state, uint32_t key_id,
+                        const unsigned char sid[MQTTSEAL_SESSIONIDBYTES],
+                        uint64_t seq, int has_ts, uint64_t ts_ms,
+                        uint64_t max_age_ms)
+{
+    fake_store *f = state;
+
+    (void)key_id;
+    (void)sid;
+    (void)has_ts;
+    (void)ts_ms;
+    f->calls++;
+    f->last_seq = seq;
+    f->max_age = max_age_ms;
+    return f->answer;
+}
+
+static void store_free(void *state)
+{
+    ((fake_store *)state)->freed++;
+}
+
+/* The backend decides, after authentication; its refusal (E_REPLAY or
+ * "unreachable") is a refusal: nothing is released. */
+static void replay_backend_decides(void **state)
+{
+    mqttseal_ctx *tx = ctx_granted(NULL), *rx = ctx_granted(NULL);
+    fake_store f = {0, 0, MQTTSEAL_OK, 0, 0};
+    mqttseal_replay_backend b = {store_accept, store_free, &f};
+    unsigned char env[128], out[64];
+    size_t n = 0, m = 9;
+
+    (void)state;
+    assert_int_equal(mqttseal_ctx_set_replay_backend(rx, &b), MQTTSEAL_OK);
+    assert_int_equal(mqttseal_ctx_use_fleet_defaults(rx), MQTTSEAL_OK);
+    assert_int_equal(mqttseal_ctx_set_timestamps(tx, 1), MQTTSEAL_OK);
+    assert_int_equal(mqttseal_seal(tx, env, sizeof env, &n, "a", 1,
+                                   (const unsigned char *)"x", 1),
+                     MQTTSEAL_OK);
+    assert_int_equal(open_env(rx, "a", env, n), MQTTSEAL_OK);
+    /* The in-process window is not consulted: the store said yes. */
+    assert_int_equal(open_env(rx, "a", env, n), MQTTSEAL_OK);
+    assert_int_equal(f.calls, 2);
+    assert_int_equal(f.max_age, MQTTSEAL_FLEET_MAX_AGE_MS);
+    assert_int_equal(open_env(rx, "b", env, n), MQTTSEAL_E_AUTH);
+    assert_int_equal(f.calls, 2); /* forged: never reaches the store */
+    f.answer = MQTTSEAL_E_REPLAY_BACKEND;
+    assert_int_equal(
+        mqttseal_open(rx, out, sizeof out, &m, "a", 1, env, n, 0, NULL),
+        MQTTSEAL_E_REPLAY_BACKEND);
+    assert_int_equal(m, 0);
+    assert_int_equal(out[0], 0);
+    assert_int_equal(mqttseal_ctx_set_replay_backend(rx, NULL), MQTTSEAL_OK);
+    assert_int_equal(f.freed, 1);
+    b.accept = NULL;
+    assert_int_equal(mqttseal_ctx_set_replay_backend(rx, &b),
+                     MQTTSEAL_E_INVALID);
+    assert_int_equal(open_env(rx, "a", env, n), MQTTSEAL_OK); /* in-process */
+    mqttseal_ctx_free(tx);
+    mqttseal_ctx_free(rx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -567,6 +636,7 @@ int main(void)
         cmocka_unit_test(topic_depth_bounded),
         cmocka_unit_test(forged_never_cached),
         cmocka_unit_test(cache_scales_with_topics),
+        cmocka_unit_test(replay_backend_decides),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

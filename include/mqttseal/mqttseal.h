@@ -100,12 +100,15 @@ typedef enum mqttseal_err {
                                       an unknown session is refused */
     MQTTSEAL_E_CRYPTO = 34,        /* libsodium failed to initialise */
     MQTTSEAL_E_TOPIC_DEPTH = 35,   /* more topic levels than allowed */
-    MQTTSEAL_E_FILE_OWNER = 36     /* file owned by another user, or
+    MQTTSEAL_E_FILE_OWNER = 36,    /* file owned by another user, or
                                       writable by group or others */
+    /* 37 to 42: signatures (issue 13) */
+    MQTTSEAL_E_REPLAY_BACKEND = 43 /* replay state store unreachable:
+                                      refused, nothing delivered */
 } mqttseal_err;
 
 /** One more than the largest error code (sizes mqttseal_stats). */
-#define MQTTSEAL_ERR_COUNT 37U
+#define MQTTSEAL_ERR_COUNT 44U
 
 /** A static, human-readable description of an error code. Never NULL. */
 MQTTSEAL_EXPORT const char *mqttseal_strerror(int err);
@@ -440,6 +443,36 @@ MQTTSEAL_EXPORT int mqttseal_ctx_save_replay(mqttseal_ctx *ctx,
  */
 MQTTSEAL_EXPORT MQTTSEAL_NODISCARD int
 mqttseal_ctx_load_replay(mqttseal_ctx *ctx, const char *path);
+
+/**
+ * Where a context records the messages it accepted, when not in its own
+ * memory: for example a store shared by a consumer group (the Redis
+ * backend, mqttseal/redis.h). accept must check and record one message
+ * atomically and return OK, E_REPLAY, E_TOO_OLD, E_SESSION_LOST, or
+ * E_REPLAY_BACKEND when the store cannot answer (the message is then
+ * refused, never delivered unchecked). It is called after the message
+ * authenticated and passed freshness, outside the context's lock, from
+ * whichever thread opens, so it must be thread-safe. max_age_ms is the
+ * context's maximum age (0: freshness off), for the store's expiry.
+ */
+typedef struct mqttseal_replay_backend {
+    int (*accept)(void *state, uint32_t key_id,
+                  const unsigned char sid[MQTTSEAL_SESSIONIDBYTES],
+                  uint64_t seq, int has_ts, uint64_t ts_ms,
+                  uint64_t max_age_ms);
+    void (*free)(void *state); /* called once no open uses it; may be NULL */
+    void *state;
+} mqttseal_replay_backend;
+
+/**
+ * Use backend (copied) instead of the in-process replay state; NULL goes
+ * back to the in-process state. The context calls backend->free once the
+ * backend is replaced and no open still uses it, or when it is freed.
+ * @return OK, E_INVALID (no accept function), E_NOMEM.
+ */
+MQTTSEAL_EXPORT int
+mqttseal_ctx_set_replay_backend(mqttseal_ctx *ctx,
+                                const mqttseal_replay_backend *backend);
 
 /** This context's current sealing session id. */
 MQTTSEAL_EXPORT void

@@ -116,7 +116,7 @@ class Header(ctypes.Structure):
                 ("payload_len", ctypes.c_size_t)]
 
 
-ERR_COUNT = 37   # MQTTSEAL_ERR_COUNT: one more than the largest error code
+ERR_COUNT = 44   # MQTTSEAL_ERR_COUNT: one more than the largest error code
 
 
 class Stats(ctypes.Structure):

@@ -29,7 +29,7 @@ Taxonomy (abstract groups have no code of their own)::
                               KeyExpiredError 19
         AuthenticationError 20  (tampering, wrong key, wrong topic: one code)
         ReplayRejectedError   ReplayError 21, TooOldError 22,
-                              SessionLostError 33
+                              SessionLostError 33, ReplayBackendError 43
         FreshnessError        StaleError 23, FutureError 24,
                               NoTimestampError 25
 
@@ -50,6 +50,7 @@ class Reason(str, enum.Enum):
     REPLAY = "replay"              # REPLAY without DUP: a replayed copy
     TOO_OLD = "too_old"            # below the replay window
     SESSION_LOST = "session_lost"  # unknown session after state was dropped
+    REPLAY_BACKEND = "replay_backend"  # shared replay store unreachable
     AUTH = "auth"                  # tampered, wrong key or wrong topic
     NOT_SEALED = "not_sealed"      # plaintext or foreign payload
     MALFORMED = "malformed"        # an envelope that does not parse
@@ -387,6 +388,14 @@ class FileOwnerError(ResourceError):
     code = 36
 
 
+class ReplayBackendError(ReplayRejectedError):
+    """The shared replay-state store (e.g. Redis) could not answer: the
+    message was refused, not delivered unchecked."""
+
+    code = 43
+    reason = Reason.REPLAY_BACKEND
+
+
 _BY_CODE = {c.code: c for c in (
     InvalidArgumentError, NoMemoryError, BufferTooSmallError,
     PayloadTooLargeError, TopicEmptyError, TopicInvalidError,
@@ -397,7 +406,7 @@ _BY_CODE = {c.code: c for c in (
     StaleError, FutureError, NoTimestampError, SequenceExhaustedError,
     NoPrimaryError, KeyringSyntaxError, KeyringPermissionsError, FileIOError,
     StateCorruptError, DuplicateKeyError, SessionLostError, CryptoInitError,
-    TopicDepthError, FileOwnerError,
+    TopicDepthError, FileOwnerError, ReplayBackendError,
 )}
 
 
