@@ -367,11 +367,11 @@ static int open_keyed(mqttseal_ctx *ctx, unsigned char *out, const char *topic,
 /* After the AEAD: the signature checks, then freshness, then replay,
  * which changes state only once everything else verified. */
 static int open_checks(mqttseal_ctx *ctx, unsigned char *out, const char *topic,
-                       size_t tlen, const unsigned char *env,
+                       size_t tlen, const unsigned char *header,
                        mqttseal_header *h, const ms_snapshot *snap,
                        uint64_t *now_ms)
 {
-    ms_sigctx sc = {env, h->header_len, topic, tlen, h->is_signed};
+    ms_sigctx sc = {header, h->header_len, topic, tlen, h->is_signed};
     size_t payload_len = 0;
     int rc =
         ms_sig_check(snap->trust != NULL ? snap->trust->trust : NULL, &sc, out,
@@ -422,6 +422,7 @@ int mqttseal_open(mqttseal_ctx *ctx, unsigned char *out, size_t out_cap,
                   const unsigned char *env, size_t env_len, unsigned flags,
                   mqttseal_header *hdr)
 {
+    unsigned char header[MQTTSEAL_HEADER_MAX];
     mqttseal_header h;
     ms_snapshot snap = {0};
     uint64_t now_ms = 0;
@@ -441,10 +442,14 @@ int mqttseal_open(mqttseal_ctx *ctx, unsigned char *out, size_t out_cap,
         rc = check_levels(ctx, topic, topic_len);
     }
     if (rc == MQTTSEAL_OK) {
+        /* The signature covers the header, which in-place opening
+         * overwrites: keep a copy. */
+        memcpy(header, env, h.is_signed ? h.header_len : 0);
         rc = open_keyed(ctx, out, topic, topic_len, env, &h, &now_ms, &snap);
     }
     if (rc == MQTTSEAL_OK) {
-        rc = open_checks(ctx, out, topic, topic_len, env, &h, &snap, &now_ms);
+        rc =
+            open_checks(ctx, out, topic, topic_len, header, &h, &snap, &now_ms);
     }
     ms_snapshot_release(&snap);
     if (hdr != NULL && parsed) {
