@@ -370,12 +370,12 @@ MQTTSEAL_EXPORT int mqttseal_MQTTAsync_sendMessage(
  * A will is sealed when connecting but published by the broker later, so
  * a receiver's replay window may have moved past its sequence number.
  * With a handle from mqttseal_paho_load every will is therefore sealed in
- * a fresh session (of a context the handle keeps for its wills); a handle from mqttseal_paho_new seals wills
- * with its context, so give such a handle a context used for nothing else
- * (a second handle) if the client publishes more than the receivers'
- * replay window between connecting and losing the connection. Paho
- * re-sends the same will on automatic reconnects; receivers accept it
- * once.
+ * a fresh session (of a context the handle keeps for its wills); a
+ * handle from mqttseal_paho_new seals wills with its context, so give
+ * such a handle a context used for nothing else (a second handle) if the
+ * client publishes more than the receivers' replay window between
+ * connecting and losing the connection. Paho re-sends the same will on
+ * automatic reconnects; receivers accept it once.
  *
  * Signed wills: a handle with a signer (section 8) signs its wills as
  * it signs its publishes; set the signer of a handle from
