@@ -53,7 +53,7 @@ static int load_or_new(const char *path, int create, mqttseal_trust **t)
     return CLI_OK;
 }
 
-static int save(const char *path, const mqttseal_trust *t)
+static int save_list(const char *path, const mqttseal_trust *t)
 {
     int rc = mqttseal_trust_save_file(t, path);
 
@@ -83,13 +83,11 @@ static const char *bad_filter(char **filters, int n)
 
 static int add_error(int rc, const char *name, char **filters, int n)
 {
-    const char *bad;
-
     if (rc == MQTTSEAL_E_DUPLICATE_KEY)
         return cli_fail(CLI_FILE, "trust add: this public key is already "
                                   "listed (one entry per signer key)");
     if (rc == MQTTSEAL_E_FILTER) {
-        bad = bad_filter(filters, n);
+        const char *bad = bad_filter(filters, n);
         return cli_usage("trust",
                          "'%s' is not an MQTT topic filter ('+' and '#' "
                          "stand for whole levels, '#' only last)",
@@ -106,8 +104,6 @@ static int add_error(int rc, const char *name, char **filters, int n)
 static int do_add(int argc, char **argv, int64_t expires)
 {
     unsigned char pk[MQTTSEAL_SIGN_PUBLICKEYBYTES];
-    unsigned char id[MQTTSEAL_SIGNERIDBYTES];
-    char hex[2 * MQTTSEAL_SIGNERIDBYTES + 1];
     mqttseal_trust *t = NULL;
     int rc;
 
@@ -122,10 +118,13 @@ static int do_add(int argc, char **argv, int64_t expires)
         return rc;
     rc = mqttseal_trust_add(t, argv[1], pk, (const char *const *)(argv + 3),
                             (size_t)(argc - 3), expires);
-    rc = rc == MQTTSEAL_OK ? save(argv[0], t)
+    rc = rc == MQTTSEAL_OK ? save_list(argv[0], t)
                            : add_error(rc, argv[1], argv + 3, argc - 3);
     mqttseal_trust_free(t);
     if (rc == CLI_OK) {
+        unsigned char id[MQTTSEAL_SIGNERIDBYTES];
+        char hex[2 * MQTTSEAL_SIGNERIDBYTES + 1];
+
         mqttseal_signer_id_of(id, pk);
         cli_signer_id_hex(id, hex);
         printf("trusted signer '%s' (signer id %s) on %d filter%s in '%s'\n",
@@ -151,7 +150,7 @@ static int do_require(int argc, char **argv)
                            argv[i]);
     }
     if (rc == CLI_OK)
-        rc = save(argv[0], t);
+        rc = save_list(argv[0], t);
     mqttseal_trust_free(t);
     return rc;
 }
@@ -160,22 +159,23 @@ static int do_require(int argc, char **argv)
 static void list_signer(char *line)
 {
     unsigned char pk[MQTTSEAL_SIGN_PUBLICKEYBYTES];
-    unsigned char id[MQTTSEAL_SIGNERIDBYTES];
     char hex[2 * MQTTSEAL_SIGNERIDBYTES + 1] = "?";
-    char *save = NULL, *name, *key, *w;
+    char *rest = NULL, *name, *key, *w;
     const char *expires = "never";
 
-    strtok_r(line, " ", &save);
-    name = strtok_r(NULL, " ", &save);
-    key = strtok_r(NULL, " ", &save);
+    strtok_r(line, " ", &rest);
+    name = strtok_r(NULL, " ", &rest);
+    key = strtok_r(NULL, " ", &rest);
     if (name == NULL || key == NULL)
         return;
     if (cli_parse_public_key(key, pk) == 0) {
+        unsigned char id[MQTTSEAL_SIGNERIDBYTES];
+
         mqttseal_signer_id_of(id, pk);
         cli_signer_id_hex(id, hex);
     }
     printf("signer %s  id %s  key %s\n  may sign:", name, hex, key);
-    while ((w = strtok_r(NULL, " ", &save)) != NULL) {
+    while ((w = strtok_r(NULL, " ", &rest)) != NULL) {
         if (strncmp(w, "expires=", 8) == 0)
             expires = w + 8;
         else
@@ -187,7 +187,7 @@ static void list_signer(char *line)
 static int do_list(int argc, char **argv)
 {
     mqttseal_trust *t = NULL;
-    char *text, *line, *save = NULL;
+    char *text, *line, *rest = NULL;
     size_t need = 0;
     int rc;
 
@@ -202,8 +202,8 @@ static int do_list(int argc, char **argv)
         mqttseal_trust_free(t);
         return cli_fail(CLI_FILE, "cannot list trust list '%s'", argv[0]);
     }
-    for (line = strtok_r(text, "\n", &save); line != NULL;
-         line = strtok_r(NULL, "\n", &save)) {
+    for (line = strtok_r(text, "\n", &rest); line != NULL;
+         line = strtok_r(NULL, "\n", &rest)) {
         if (strncmp(line, "signer ", 7) == 0)
             list_signer(line);
         else if (strncmp(line, "require ", 8) == 0)
