@@ -9,6 +9,9 @@
  *   OP: raw-x-seal raw-x-open   crypto_aead_xchacha20poly1305_ietf_*
  *       raw-c-seal raw-c-open   crypto_aead_chacha20poly1305_ietf_*
  *       seal open open-noreplay mqttseal on one cached topic
+ *       raw-sign raw-verify     crypto_sign_detached / _verify_detached
+ *                               over the bytes a signed seal signs
+ *       signed-seal signed-open mqttseal with a signer / a trust list
  *
  * Every raw call authenticates the topic name as associated data, the
  * least any scheme that binds the topic must MAC. Opens use envelopes
@@ -25,10 +28,22 @@
 #define TOPIC "site/a/line1/press"
 #define TLEN (sizeof TOPIC - 1)
 
-enum op { RAW_X_SEAL, RAW_X_OPEN, RAW_C_SEAL, RAW_C_OPEN, SEAL, OPEN };
+enum op {
+    RAW_X_SEAL,
+    RAW_X_OPEN,
+    RAW_C_SEAL,
+    RAW_C_OPEN,
+    SEAL,
+    OPEN,
+    RAW_SIGN,
+    RAW_VERIFY,
+    SIGNED_SEAL,
+    SIGNED_OPEN
+};
 
-static const char *const op_names[] = {"raw-x-seal", "raw-x-open", "raw-c-seal",
-                                       "raw-c-open", "seal",       "open"};
+static const char *const op_names[] = {
+    "raw-x-seal", "raw-x-open", "raw-c-seal", "raw-c-open",  "seal",
+    "open",       "raw-sign",   "raw-verify", "signed-seal", "signed-open"};
 
 typedef struct job {
     enum op op;
@@ -37,6 +52,11 @@ typedef struct job {
     unsigned char *msg, *out, **env;
     size_t *env_len;
     mqttseal_ctx *tx, *rx;
+    /* Signatures: the Ed25519 key pair, and the message a signed seal
+     * of this size signs (domain, a 17-byte header, topic, id, payload). */
+    unsigned char pk[32], sk[64], sig[64];
+    unsigned char *m;
+    size_t m_len;
 } job;
 
 static void die(const char *what)
@@ -103,6 +123,13 @@ static int one(job *j, size_t i)
     size_t len = 0;
 
     switch (j->op) {
+    case RAW_SIGN:
+        return crypto_sign_detached(j->sig, NULL, j->m, j->m_len, j->sk);
+    case RAW_VERIFY:
+        return crypto_sign_verify_detached(j->sig, j->m, j->m_len, j->pk);
+    case SIGNED_OPEN:
+        return mqttseal_open(j->rx, j->out, j->size + 72, &len, TOPIC, TLEN,
+                             j->env[i], j->env_len[i], 0, NULL);
     case RAW_X_SEAL:
     case RAW_X_OPEN:
         return raw_x(j, i, j->op == RAW_X_SEAL);
@@ -110,6 +137,7 @@ static int one(job *j, size_t i)
     case RAW_C_OPEN:
         return raw_c(j, i, j->op == RAW_C_SEAL);
     case SEAL:
+    case SIGNED_SEAL:
         return mqttseal_seal(j->tx, j->out, j->size + MQTTSEAL_OVERHEAD_MAX,
                              &len, TOPIC, TLEN, j->msg, j->size);
     default:
@@ -133,7 +161,7 @@ __attribute__((noinline)) int icount_loop(job *j)
 /* Envelopes for the open operations, sealed before counting starts. */
 static void prepare(job *j)
 {
-    int raw = j->op != OPEN;
+    int raw = j->op != OPEN && j->op != SIGNED_OPEN;
 
     j->env = calloc(j->n, sizeof *j->env);
     j->env_len = calloc(j->n, sizeof *j->env_len);
@@ -172,7 +200,7 @@ static void prepare(job *j)
 /* One open first, so that the receiver's key cache is warm. */
 static void warm_up(job *j)
 {
-    unsigned char e[MQTTSEAL_OVERHEAD_MAX], o[1];
+    unsigned char e[MQTTSEAL_OVERHEAD_MAX], o[MQTTSEAL_OVERHEAD_MAX];
     size_t el = 0, ol = 0;
 
     if (mqttseal_seal(j->tx, e, sizeof e, &el, TOPIC, TLEN, j->msg, 0) ||
@@ -194,6 +222,34 @@ static int parse_op(job *j, const char *name)
         return mqttseal_ctx_set_replay(j->rx, 0, 64, 1);
     }
     return -1;
+}
+
+/* The signer on the sealing side, the trust list on the opening side,
+ * and the message and signature the raw operations use. */
+static void signing(job *j)
+{
+    static const unsigned char seed[32] = {0x11};
+    static const char *const all[] = {"#"};
+    mqttseal_signer *s = NULL;
+    mqttseal_trust *t = NULL;
+
+    crypto_sign_seed_keypair(j->pk, j->sk, seed);
+    if (mqttseal_signer_from_seed(&s, seed) != MQTTSEAL_OK ||
+        mqttseal_trust_new(&t) != MQTTSEAL_OK ||
+        mqttseal_trust_add(t, "bench", j->pk, all, 1, 0) != MQTTSEAL_OK ||
+        mqttseal_ctx_set_signer(j->tx, s) != MQTTSEAL_OK ||
+        mqttseal_ctx_set_trust(j->rx, t) != MQTTSEAL_OK) {
+        die("signer");
+    }
+    mqttseal_signer_free(s);
+    mqttseal_trust_free(t);
+    j->m_len = 15 + 17 + 2 + TLEN + 8 + j->size;
+    if ((j->m = calloc(1, j->m_len)) == NULL) {
+        die("memory");
+    }
+    memcpy(j->m, "mqttseal/sig/v1", 15);
+    memcpy(j->m + 34, TOPIC, TLEN);
+    crypto_sign_detached(j->sig, NULL, j->m, j->m_len, j->sk);
 }
 
 int main(int argc, char **argv)
@@ -218,8 +274,13 @@ int main(int argc, char **argv)
     if (parse_op(&j, argv[1]) != 0) {
         die("unknown operation");
     }
+    signing(&j);
+    if (j.op != SIGNED_SEAL && j.op != SIGNED_OPEN) {
+        mqttseal_ctx_set_signer(j.tx, NULL);
+    }
     warm_up(&j);
-    if (j.op == RAW_X_OPEN || j.op == RAW_C_OPEN || j.op == OPEN) {
+    if (j.op == RAW_X_OPEN || j.op == RAW_C_OPEN || j.op == OPEN ||
+        j.op == SIGNED_OPEN) {
         prepare(&j);
     }
     if (icount_loop(&j) != 0) {

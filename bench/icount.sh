@@ -2,7 +2,9 @@
 # Instructions per seal and per open (valgrind --tool=callgrind counts
 # instructions, which a noisy machine does not change), against raw
 # libsodium XChaCha20-Poly1305 and ChaCha20-Poly1305-IETF measured in the
-# same run, at 64 B, 1 KiB and 16 KiB.
+# same run, at 64 B, 1 KiB and 16 KiB; then signed seal and open against
+# raw crypto_sign_detached and crypto_sign_verify_detached over the same
+# bytes the signed seal signs (target: at most 1.10).
 #   bench/icount.sh [BUILD_DIR] [N]      (defaults: build, 2000)
 # Exit status 1 if any operation failed or a count is missing.
 set -euo pipefail
@@ -14,15 +16,15 @@ command -v valgrind >/dev/null || { echo "icount.sh: needs valgrind" >&2; exit 2
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-# Instructions per operation of one OP at one SIZE.
+# Instructions per operation of one OP at one SIZE (N: $3, else $n).
 ir() {
+    local count=${3:-$n} total
     valgrind --tool=callgrind --toggle-collect=icount_loop \
-        --callgrind-out-file="$tmp/out" "$prog" "$1" "$2" "$n" \
+        --callgrind-out-file="$tmp/out" "$prog" "$1" "$2" "$count" \
         2>"$tmp/err" >/dev/null || { cat "$tmp/err" >&2; exit 1; }
-    local total
     total=$(sed -n 's/^summary: //p' "$tmp/out")
     [ -n "$total" ] && [ "$total" -gt 0 ] || { echo "icount.sh: no count for $1 $2" >&2; exit 1; }
-    echo $(( (total + n / 2) / n ))
+    echo $(( (total + count / 2) / count ))
 }
 
 printf '%-8s %9s %9s %9s %9s %9s %9s %9s   %s\n' size raw-x-seal raw-c-seal \
@@ -39,3 +41,17 @@ for size in 64 1024 16384; do
             size, xs, cs, s, xo, co, o, on, s / xs, s / cs, o / xo, o / co }'
 done
 echo "(open: replay protection on; open-norpl: off. Raw calls MAC the topic as associated data.)"
+
+# Signatures cost far more per call: fewer repetitions suffice.
+ns=$(( n / 10 > 20 ? n / 10 : 20 ))
+echo
+printf '%-8s %11s %11s %11s %11s   %s\n' size raw-sign signed-seal \
+    raw-verify signed-open 'seal/sign open/verify'
+for size in 64 1024 16384; do
+    rs=$(ir raw-sign "$size" "$ns"); ss=$(ir signed-seal "$size" "$ns")
+    rv=$(ir raw-verify "$size" "$ns"); so=$(ir signed-open "$size" "$ns")
+    awk -v size="$size" -v rs="$rs" -v ss="$ss" -v rv="$rv" -v so="$so" \
+        'BEGIN { printf "%-8s %11d %11d %11d %11d   %.3f %.3f\n",
+                 size, rs, ss, rv, so, ss / rs, so / rv }'
+done
+echo "(signed-seal/-open: the whole mqttseal call, AEAD and replay included.)"

@@ -133,6 +133,8 @@ void mqttseal_ctx_free(mqttseal_ctx *ctx)
         return;
     }
     ms_krref_unref(ctx->kr);
+    ms_sigref_unref(ctx->signer);
+    ms_sigref_unref(ctx->trust);
     ms_keycache_free(ctx->cache);
     ms_replay_free(ctx->replay);
     ms_backend_unref(ctx->backend);

@@ -26,6 +26,15 @@ typedef struct ms_backend {
     mqttseal_replay_backend b;
 } ms_backend;
 
+/* A signer or a trust list (one of the two is set), immutable once
+ * shared: the context swaps in a new one and messages hold a reference
+ * to the one they started with; the last reference frees it. */
+typedef struct ms_sigref {
+    _Atomic unsigned refs;
+    mqttseal_signer *signer;
+    mqttseal_trust *trust;
+} ms_sigref;
+
 /* Counters, updated without the lock (relaxed atomics). */
 typedef struct ms_counters {
     _Atomic uint64_t sealed;
@@ -55,6 +64,8 @@ struct mqttseal_ctx {
     uint64_t skew_ms;
     uint64_t retained_max_age_ms;
     _Atomic unsigned max_levels;
+    ms_sigref *signer; /* NULL: seals are not signed */
+    ms_sigref *trust;  /* NULL: no signer trusted, nothing required */
     /* The sealing session: sid and next_seq belong to generation gen
      * of ms_forkgen_current(); another generation means a fork. */
     unsigned char sid[MQTTSEAL_SESSIONIDBYTES];
@@ -69,6 +80,8 @@ typedef struct ms_snapshot {
     uint64_t max_age_ms;
     uint64_t skew_ms;
     uint64_t retained_max_age_ms;
+    ms_sigref *signer; /* sealing: a reference, or NULL */
+    ms_sigref *trust;  /* opening: a reference, or NULL */
 } ms_snapshot;
 
 /* A message key being looked up, and the session subkey of slot.sid
@@ -105,6 +118,18 @@ static inline void ms_ctx_keyreq_init(ms_keyreq *req, uint32_t key_id,
     req->slot.sid = sid;
 }
 
+/** Drop a reference; the last one frees it. NULL is ignored. */
+void ms_sigref_unref(ms_sigref *r);
+
+/** Take a reference to r (NULL is returned as NULL). */
+ms_sigref *ms_sigref_ref(ms_sigref *r);
+
+/** Tests only: a reference to the context's signer, or NULL. */
+ms_sigref *ms_ctx_signer_ref(mqttseal_ctx *ctx);
+
+/** Drop the references a snapshot holds (after ms_ctx_key_lookup). */
+void ms_snapshot_release(ms_snapshot *snap);
+
 /** Take a reference to the context's keyring (under its lock). */
 ms_krref *ms_ctx_keyring_ref(mqttseal_ctx *ctx);
 
@@ -121,9 +146,11 @@ int ms_ctx_replay_ready(mqttseal_ctx *ctx);
 /**
  * Find the message key of (req->key_id, req->topic): from the cache, else
  * derived from the keyring outside the lock. Snapshots the options into
- * *snap. With claim != NULL (sealing), the primary id is used instead of
- * req->key_id (E_NO_PRIMARY if none) and a sequence number of the current
- * session is claimed (a new session first, after a fork).
+ * *snap, with a reference to the signer (sealing) or the trust list
+ * (opening), even on failure: release it with ms_snapshot_release. With claim
+ * != NULL (sealing), the primary id is used instead of req->key_id
+ * (E_NO_PRIMARY if none) and a sequence number of the current session is
+ * claimed (a new session first, after a fork).
  * @return OK, E_NO_PRIMARY, E_UNKNOWN_KEY, E_NO_GRANT, E_SEQ_EXHAUSTED,
  *         E_NOMEM. On failure req's key material is wiped.
  */

@@ -40,8 +40,10 @@ static int claim_seq(mqttseal_ctx *ctx, ms_claim *claim)
     return MQTTSEAL_OK;
 }
 
-static void snapshot(const mqttseal_ctx *ctx, ms_snapshot *snap)
+static void snapshot(const mqttseal_ctx *ctx, ms_snapshot *snap, int sealing)
 {
+    snap->signer = sealing ? ms_sigref_ref(ctx->signer) : NULL;
+    snap->trust = sealing ? NULL : ms_sigref_ref(ctx->trust);
     snap->timestamps = ctx->timestamps;
     snap->max_age_ms = ctx->max_age_ms;
     snap->skew_ms = ctx->skew_ms;
@@ -53,7 +55,7 @@ static void snapshot(const mqttseal_ctx *ctx, ms_snapshot *snap)
 static int first_pass(mqttseal_ctx *ctx, ms_keyreq *req, ms_snapshot *snap,
                       ms_claim *claim, int *rc)
 {
-    snapshot(ctx, snap);
+    snapshot(ctx, snap, claim != NULL);
     *rc = MQTTSEAL_OK;
     req->kr_gen = ctx->kr_gen;
     if (claim != NULL) {

@@ -16,7 +16,8 @@ size_t ms_header_encode(unsigned char out[MQTTSEAL_HEADER_MAX],
 
     out[n++] = MS_VS_V1;
     out[n++] = (unsigned char)((h->has_timestamp ? MS_FLAG_TIMESTAMP : 0U) |
-                               (h->sealed_retained ? MS_FLAG_RETAINED : 0U));
+                               (h->sealed_retained ? MS_FLAG_RETAINED : 0U) |
+                               (h->is_signed ? MS_FLAG_SIGNED : 0U));
     n += ms_varint_put(out + n, h->key_id);
     memcpy(out + n, h->session_id, MQTTSEAL_SESSIONIDBYTES);
     n += MQTTSEAL_SESSIONIDBYTES;
@@ -53,6 +54,7 @@ static int parse_lead(mqttseal_header *h, const unsigned char *env, size_t len)
     }
     h->has_timestamp = (h->flags & MS_FLAG_TIMESTAMP) != 0;
     h->sealed_retained = (h->flags & MS_FLAG_RETAINED) != 0;
+    h->is_signed = (h->flags & MS_FLAG_SIGNED) != 0;
     return MQTTSEAL_OK;
 }
 
@@ -115,7 +117,7 @@ static int parse_length(mqttseal_header *h, const unsigned char *env,
     if (rc != MQTTSEAL_OK) {
         return rc;
     }
-    if (ct_len > MQTTSEAL_PLAINTEXT_MAX) {
+    if (ct_len > MS_CT_LEN_MAX) {
         return MQTTSEAL_E_OVERSIZE;
     }
     h->header_len = *pos;
@@ -130,8 +132,8 @@ static int parse_length(mqttseal_header *h, const unsigned char *env,
     return MQTTSEAL_OK;
 }
 
-int mqttseal_header_parse(mqttseal_header *hdr, const unsigned char *env,
-                          size_t env_len)
+int ms_header_decode(mqttseal_header *hdr, const unsigned char *env,
+                     size_t env_len)
 {
     size_t pos = 2;
     int rc;
@@ -146,6 +148,26 @@ int mqttseal_header_parse(mqttseal_header *hdr, const unsigned char *env,
     }
     if (rc == MQTTSEAL_OK) {
         rc = parse_length(hdr, env, env_len, &pos);
+    }
+    return rc;
+}
+
+void ms_header_public(mqttseal_header *h)
+{
+    if (h->is_signed) {
+        h->payload_len = h->payload_len >= MQTTSEAL_SIGNED_OVERHEAD
+                             ? h->payload_len - MQTTSEAL_SIGNED_OVERHEAD
+                             : 0;
+    }
+}
+
+int mqttseal_header_parse(mqttseal_header *hdr, const unsigned char *env,
+                          size_t env_len)
+{
+    int rc = ms_header_decode(hdr, env, env_len);
+
+    if (hdr != NULL) {
+        ms_header_public(hdr);
     }
     return rc;
 }

@@ -52,6 +52,14 @@ static const char *const messages[] = {
                                "allows",
     [MQTTSEAL_E_FILE_OWNER] = "file is owned by another user or writable "
                               "by group or others",
+    [MQTTSEAL_E_SIG_REQUIRED] = "unsigned message on a topic that "
+                                "requires a signature",
+    [MQTTSEAL_E_SIGNER_UNKNOWN] = "signed by a key not in the trust list",
+    [MQTTSEAL_E_SIGNER_NOT_GRANTED] = "signer may not publish on this topic",
+    [MQTTSEAL_E_SIGNER_EXPIRED] = "the signer's trust entry has expired",
+    [MQTTSEAL_E_SIGNATURE] = "signature invalid, or the signed message "
+                             "malformed or truncated",
+    [MQTTSEAL_E_TRUST_SYNTAX] = "malformed trust list or signer key",
     [MQTTSEAL_E_REPLAY_BACKEND] = "replay state store unreachable: message "
                                   "refused",
 };

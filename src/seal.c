@@ -7,6 +7,7 @@
 #include "clock.h"
 #include "ctx.h"
 #include "envelope.h"
+#include "sign.h"
 
 /* Associated data lives on the caller's stack when it fits. */
 typedef struct ad_buf {
@@ -72,6 +73,39 @@ static int encrypt(unsigned char *out, size_t cap, size_t *out_len,
     *out_len = hlen + msg_len + MQTTSEAL_ABYTES;
     ad_done(&ad);
     return MQTTSEAL_OK;
+}
+
+/* Seals msg, signed inside the AEAD when signer is set (section 14):
+ * the header, its ct_len covering the inner, is what gets signed. */
+static int seal_body(unsigned char *out, size_t cap, size_t *out_len,
+                     const char *topic, size_t tlen, const unsigned char *msg,
+                     size_t msg_len, mqttseal_header *h,
+                     const ms_sigref *signer,
+                     const unsigned char sub[MQTTSEAL_KEYBYTES])
+{
+    unsigned char header[MQTTSEAL_HEADER_MAX];
+    const unsigned char *inner = NULL;
+    ms_sigbuf b;
+    size_t hlen;
+    int rc;
+
+    if (signer == NULL) {
+        return encrypt(out, cap, out_len, topic, tlen, msg, msg_len, h, sub);
+    }
+    h->is_signed = 1;
+    h->payload_len = msg_len + MQTTSEAL_SIGNED_OVERHEAD;
+    hlen = ms_header_encode(header, h);
+    if (cap < hlen + h->payload_len + MQTTSEAL_ABYTES) {
+        return MQTTSEAL_E_BUFFER; /* before the costly signature */
+    }
+    rc = ms_sign_inner(&b, &inner, signer->signer, header, hlen, topic, tlen,
+                       msg, msg_len);
+    if (rc == MQTTSEAL_OK) {
+        rc = encrypt(out, cap, out_len, topic, tlen, inner, h->payload_len, h,
+                     sub);
+    }
+    ms_sigbuf_done(&b);
+    return rc;
 }
 
 /* More levels than the context allows: refused before any derivation,
@@ -152,14 +186,15 @@ static int seal_primary(mqttseal_ctx *ctx, unsigned char *out, size_t cap,
         fill_header(&h, &snap, &claim, msg_len, flags, &now_ms);
         h.key_id = req.key_id;
         ms_ctx_subkey(&req);
-        rc = encrypt(out, cap, out_len, topic, tlen, msg, msg_len, &h,
-                     req.slot.sub);
+        rc = seal_body(out, cap, out_len, topic, tlen, msg, msg_len, &h,
+                       snap.signer, req.slot.sub);
     }
     if (rc == MQTTSEAL_OK) {
         ms_ctx_key_remember(ctx, &req);
         atomic_fetch_add_explicit(&ctx->counters.sealed, 1,
                                   memory_order_relaxed);
     }
+    ms_snapshot_release(&snap);
     ms_ctx_key_wipe(&req);
     return rc;
 }
@@ -212,11 +247,19 @@ int ms_test_seal_fields(mqttseal_ctx *ctx, unsigned char *out, size_t out_cap,
     ms_ctx_keyreq_init(&req, h.key_id, topic, topic_len, h.session_id);
     if (rc == MQTTSEAL_OK) {
         rc = ms_ctx_key_lookup(ctx, &req, &snap, NULL);
+        if (rc != MQTTSEAL_OK) {
+            ms_snapshot_release(&snap);
+        }
     }
+    /* Signed with the context's signer if it has one; without, msg is
+     * taken as a (possibly malformed) inner for the negative vectors. */
     if (rc == MQTTSEAL_OK) {
+        ms_sigref *signer = h.is_signed ? ms_ctx_signer_ref(ctx) : NULL;
         ms_ctx_subkey(&req);
-        rc = encrypt(out, out_cap, out_len, topic, topic_len, msg, msg_len, &h,
-                     req.slot.sub);
+        rc = seal_body(out, out_cap, out_len, topic, topic_len, msg, msg_len,
+                       &h, signer, req.slot.sub);
+        ms_sigref_unref(signer);
+        ms_snapshot_release(&snap);
     }
     ms_ctx_key_wipe(&req);
     return rc;
@@ -342,47 +385,37 @@ static int open_keyed(mqttseal_ctx *ctx, unsigned char *out, const char *topic,
     return rc;
 }
 
-int mqttseal_open(mqttseal_ctx *ctx, unsigned char *out, size_t out_cap,
-                  size_t *out_len, const char *topic, size_t topic_len,
-                  const unsigned char *env, size_t env_len, unsigned flags,
-                  mqttseal_header *hdr)
+/* After the AEAD: the signature checks, then freshness, then replay,
+ * which changes state only once everything else verified. */
+static int open_checks(mqttseal_ctx *ctx, unsigned char *out, const char *topic,
+                       size_t tlen, const unsigned char *header,
+                       mqttseal_header *h, const ms_snapshot *snap,
+                       uint64_t *now_ms)
 {
-    mqttseal_header h;
-    ms_snapshot snap;
-    uint64_t now_ms = 0;
-    int rc = MQTTSEAL_OK;
+    ms_sigctx sc = {header, h->header_len, topic, tlen, h->is_signed};
+    size_t payload_len = 0;
+    int rc =
+        ms_sig_check(snap->trust != NULL ? snap->trust->trust : NULL, &sc, out,
+                     h->payload_len, now_ms, h->signer_id, &payload_len);
 
-    h.payload_len = 0; /* the rest is filled by the parser before use */
-    if (ctx == NULL || out_len == NULL || (out == NULL && out_cap != 0) ||
-        (env == NULL && env_len != 0) || (topic == NULL && topic_len != 0)) {
-        rc = MQTTSEAL_E_INVALID;
+    if (rc == MQTTSEAL_OK) {
+        rc = check_fresh(snap, h, now_ms);
     }
     if (rc == MQTTSEAL_OK) {
-        rc = mqttseal_topic_check(topic, topic_len);
+        rc = check_replay(ctx, h, now_ms);
     }
     if (rc == MQTTSEAL_OK) {
-        rc = mqttseal_header_parse(&h, env, env_len);
-        if (hdr != NULL) {
-            *hdr = h;
-        }
+        h->payload_len = payload_len;
     }
-    if (rc == MQTTSEAL_OK && (out == NULL || out_cap < h.payload_len)) {
-        rc = MQTTSEAL_E_BUFFER;
-    }
-    if (rc == MQTTSEAL_OK) {
-        rc = check_levels(ctx, topic, topic_len);
-    }
-    if (rc == MQTTSEAL_OK) {
-        rc = open_keyed(ctx, out, topic, topic_len, env, &h, &now_ms, &snap);
-    }
-    if (rc == MQTTSEAL_OK) {
-        rc = check_fresh(&snap, &h, &now_ms);
-    }
-    if (rc == MQTTSEAL_OK) {
-        rc = check_replay(ctx, &h, &now_ms);
-    }
+    return rc;
+}
+
+/* Releases the payload or wipes out, and counts the outcome. */
+static int open_done(mqttseal_ctx *ctx, unsigned char *out, size_t out_cap,
+                     size_t *out_len, const mqttseal_header *h, int rc)
+{
     if (out_len != NULL) {
-        *out_len = rc == MQTTSEAL_OK ? h.payload_len : 0;
+        *out_len = rc == MQTTSEAL_OK ? h->payload_len : 0;
     }
     if (rc != MQTTSEAL_OK && out != NULL) {
         sodium_memzero(out, out_cap);
@@ -390,6 +423,63 @@ int mqttseal_open(mqttseal_ctx *ctx, unsigned char *out, size_t out_cap,
     if (ctx != NULL) {
         ms_ctx_count_open(ctx, rc);
     }
-    (void)flags; /* MQTTSEAL_OPEN_RETAINED: the RETAIN bit exempts nothing */
     return rc;
+}
+
+static int check_open_args(const mqttseal_ctx *ctx, const unsigned char *out,
+                           size_t out_cap, const size_t *out_len,
+                           const char *topic, size_t topic_len,
+                           const unsigned char *env, size_t env_len)
+{
+    if (ctx == NULL || out_len == NULL || (out == NULL && out_cap != 0) ||
+        (env == NULL && env_len != 0) || (topic == NULL && topic_len != 0)) {
+        return MQTTSEAL_E_INVALID;
+    }
+    return mqttseal_topic_check(topic, topic_len);
+}
+
+int mqttseal_open(mqttseal_ctx *ctx, unsigned char *out, size_t out_cap,
+                  size_t *out_len, const char *topic, size_t topic_len,
+                  const unsigned char *env, size_t env_len, unsigned flags,
+                  mqttseal_header *hdr)
+{
+    unsigned char header[MQTTSEAL_HEADER_MAX];
+    mqttseal_header h;
+    ms_snapshot snap = {0};
+    uint64_t now_ms = 0;
+    int parsed = 0;
+    int rc = check_open_args(ctx, out, out_cap, out_len, topic, topic_len, env,
+                             env_len);
+
+    h.payload_len = 0; /* the rest is filled by the parser before use */
+    if (rc == MQTTSEAL_OK) {
+        rc = ms_header_decode(&h, env, env_len);
+        parsed = 1;
+    }
+    if (rc == MQTTSEAL_OK && (out == NULL || out_cap < h.payload_len)) {
+        rc = MQTTSEAL_E_BUFFER; /* payload_len: the whole inner here */
+    }
+    if (rc == MQTTSEAL_OK) {
+        rc = check_levels(ctx, topic, topic_len);
+    }
+    if (rc == MQTTSEAL_OK) {
+        /* The signature covers the header, which in-place opening
+         * overwrites: keep a copy. */
+        memcpy(header, env, h.is_signed ? h.header_len : 0);
+        rc = open_keyed(ctx, out, topic, topic_len, env, &h, &now_ms, &snap);
+    }
+    if (rc == MQTTSEAL_OK) {
+        rc =
+            open_checks(ctx, out, topic, topic_len, header, &h, &snap, &now_ms);
+    }
+    ms_snapshot_release(&snap);
+    if (hdr != NULL && parsed) {
+        *hdr = h;
+        if (rc != MQTTSEAL_OK) { /* what the header says, nothing more */
+            ms_header_public(hdr);
+            memset(hdr->signer_id, 0, sizeof hdr->signer_id);
+        }
+    }
+    (void)flags; /* MQTTSEAL_OPEN_RETAINED: the RETAIN bit exempts nothing */
+    return open_done(ctx, out, out_cap, out_len, &h, rc);
 }

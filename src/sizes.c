@@ -40,3 +40,28 @@ size_t mqttseal_opened_bytes(size_t envelope_len)
 {
     return MQTTSEAL_OPENED_BYTES(envelope_len);
 }
+
+size_t mqttseal_signeridbytes(void)
+{
+    return MQTTSEAL_SIGNERIDBYTES;
+}
+
+size_t mqttseal_signbytes(void)
+{
+    return MQTTSEAL_SIGNBYTES;
+}
+
+size_t mqttseal_sign_publickeybytes(void)
+{
+    return MQTTSEAL_SIGN_PUBLICKEYBYTES;
+}
+
+size_t mqttseal_sign_seedbytes(void)
+{
+    return MQTTSEAL_SIGN_SEEDBYTES;
+}
+
+size_t mqttseal_signed_overhead(void)
+{
+    return MQTTSEAL_SIGNED_OVERHEAD;
+}

@@ -190,15 +190,16 @@ static const variant variants[] = {
     {"not-sealed", "E_NOT_SEALED", "site/a/temp", 0, 1, BYTES("\x7b"), 0, 0},
     {"empty", "E_TRUNCATED", "site/a/temp", 0, 49, BYTES(""), 0, 0},
     {"vs-only", "E_TRUNCATED", "site/a/temp", 0, 0, BYTES(""), 1, 0},
-    /* Flags: bit 0 timestamp, bit 1 sealed as retained, bits 2..7
-     * reserved. The flags byte is decided before any field is read. */
-    {"reserved-flag", "E_RESERVED", "site/a/temp", 1, 1, BYTES("\x04"), 0, 0},
+    /* Flags: bit 0 timestamp, bit 1 sealed as retained, bit 2 signed,
+     * bits 3..7 reserved. The flags byte is decided before any field is
+     * read. */
+    {"reserved-flag", "E_RESERVED", "site/a/temp", 1, 1, BYTES("\x08"), 0, 0},
     {"reserved-flag-7", "E_RESERVED", "site/a/temp", 1, 1, BYTES("\x83"), 0,
      0},
     {"reserved-flag-then-end", "E_RESERVED", "site/a/temp", 1, 1,
-     BYTES("\x04"), 2, 0},
+     BYTES("\x08"), 2, 0},
     {"reserved-flag-bad-varint", "E_RESERVED", "site/a/temp", 1, 2,
-     BYTES("\x04\x81\x00"), 0, 0},
+     BYTES("\x08\x81\x00"), 0, 0},
     {"retained-flag-added", "E_AUTH", "site/a/temp", 1, 1, BYTES("\x02"), 0,
      0},
     /* key_id: at most 2^32 - 1. */

@@ -136,11 +136,22 @@ int MQTTAsync_sendMessage(MQTTAsync h, const char *topic,
 
 /* ---- the application side ------------------------------------------- */
 
+/* Who signed the message being delivered, as the app can ask. */
+static void app_origin(void)
+{
+    mqttseal_paho_origin o;
+
+    app.origin_rc = mqttseal_paho_message_origin(hooks, &o);
+    app.origin_signed = o.is_signed;
+    memcpy(app.origin_name, o.signer_name, sizeof app.origin_name);
+}
+
 static int app_arrived_c(void *context, char *topic, int topic_len,
                          MQTTClient_message *m)
 {
     assert_ptr_equal(context, &app); /* the app's own context */
     app.calls++;
+    app_origin();
     assert_true(m->payloadlen < (int)sizeof app.text);
     memcpy(app.text, m->payload, (size_t)m->payloadlen);
     app.text[m->payloadlen] = '\0';
@@ -159,6 +170,7 @@ static int app_arrived_a(void *context, char *topic, int topic_len,
     (void)topic_len;
     assert_ptr_equal(context, &app);
     app.calls++;
+    app_origin();
     memcpy(app.text, m->payload, (size_t)m->payloadlen);
     app.text[m->payloadlen] = '\0';
     MQTTAsync_freeMessage(&m);

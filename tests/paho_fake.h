@@ -38,6 +38,8 @@ struct fake_paho {
 /* What the application callbacks and the rejection callback saw. */
 struct fake_app {
     int calls, ret, rejects, last_reason, last_dup;
+    int origin_rc, origin_signed; /* mqttseal_paho_message_origin */
+    char origin_name[65];
     char text[4096];
     char reject_topic[128];
 };

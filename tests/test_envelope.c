@@ -176,8 +176,9 @@ static void header_errors(void **state)
     assert_int_equal(parse(buf, n), MQTTSEAL_E_SUITE);
     buf[0] = 0x89;
     assert_int_equal(parse(buf, 1), MQTTSEAL_E_TRUNCATED);
-    /* Bit 0 (timestamp) and bit 1 (sealed as retained) are defined. */
-    for (unsigned bit = 2; bit < 8; bit++) {
+    /* Bit 0 (timestamp), bit 1 (sealed as retained) and bit 2 (signed)
+     * are defined. */
+    for (unsigned bit = 3; bit < 8; bit++) {
         buf[1] = (unsigned char)(1U << bit);
         assert_int_equal(parse(buf, n), MQTTSEAL_E_RESERVED);
     }
@@ -214,11 +215,11 @@ static void header_oversize(void **state)
     size_t hl;
 
     (void)state;
-    h.payload_len = MQTTSEAL_PLAINTEXT_MAX;
+    h.payload_len = MS_CT_LEN_MAX;
     hl = ms_header_encode(buf, &h);
     /* Declared maximum but short: truncated. */
     assert_int_equal(parse(buf, hl), MQTTSEAL_E_TRUNCATED);
-    h.payload_len = (size_t)MQTTSEAL_PLAINTEXT_MAX + 1;
+    h.payload_len = (size_t)MS_CT_LEN_MAX + 1;
     hl = ms_header_encode(buf, &h);
     assert_int_equal(parse(buf, hl), MQTTSEAL_E_OVERSIZE);
 }

@@ -228,7 +228,7 @@ static void distinct_errors(void **state)
     copy[0] = 0x91;
     assert_int_equal(open_rc(ctx, TOPIC, copy, n), MQTTSEAL_E_VERSION);
     copy[0] = 0x89;
-    copy[1] = 0x04;
+    copy[1] = 0x08;
     assert_int_equal(open_rc(ctx, TOPIC, copy, n), MQTTSEAL_E_RESERVED);
     copy[1] = 0;
     copy[n] = 0;
@@ -352,12 +352,21 @@ static void sizes_agree(void **state)
         assert_int_equal(mqttseal_opened_bytes(n), MQTTSEAL_OPENED_BYTES(n));
     }
     assert_int_equal(MQTTSEAL_OVERHEAD_MIN, 33);
-    assert_int_equal(MQTTSEAL_OVERHEAD_MAX, 58);
+    /* 42-byte header, tag, and a signed inner's id and signature. */
+    assert_int_equal(MQTTSEAL_OVERHEAD_MAX, 130);
+    assert_int_equal(MQTTSEAL_PLAINTEXT_MAX, 268435325);
+    assert_int_equal(mqttseal_signeridbytes(), MQTTSEAL_SIGNERIDBYTES);
+    assert_int_equal(mqttseal_signbytes(), MQTTSEAL_SIGNBYTES);
+    assert_int_equal(mqttseal_sign_publickeybytes(),
+                     MQTTSEAL_SIGN_PUBLICKEYBYTES);
+    assert_int_equal(mqttseal_sign_seedbytes(), MQTTSEAL_SIGN_SEEDBYTES);
+    assert_int_equal(mqttseal_signed_overhead(), MQTTSEAL_SIGNED_OVERHEAD);
+    assert_int_equal(MQTTSEAL_SIGNED_OVERHEAD, 72);
     assert_int_equal(MQTTSEAL_PLAINTEXT_MAX + MQTTSEAL_OVERHEAD_MAX,
                      MQTTSEAL_MQTT_PAYLOAD_MAX);
     assert_string_equal(mqttseal_version(), MQTTSEAL_VERSION_STRING);
     assert_string_equal(mqttseal_strerror(9999), "unknown mqttseal error");
-    for (int e = 0; e <= MQTTSEAL_E_CRYPTO; e++) {
+    for (int e = 0; e < (int)MQTTSEAL_ERR_COUNT; e++) {
         assert_string_not_equal(mqttseal_strerror(e), "unknown mqttseal error");
     }
 }

@@ -34,6 +34,9 @@ int cmd_seal(int argc, char **argv);
 int cmd_open(int argc, char **argv);
 int cmd_pub(int argc, char **argv);
 int cmd_sub(int argc, char **argv);
+int cmd_signer_keygen(int argc, char **argv);
+int cmd_signer_pub(int argc, char **argv);
+int cmd_trust(int argc, char **argv);
 
 /* ---- errors (cli_error.c) ------------------------------------------ */
 
@@ -123,6 +126,26 @@ int64_t cli_keyring_expiry(const mqttseal_keyring *kr, uint32_t id);
 /* Whether kr has an entry (id, filter). */
 int cli_keyring_has(const mqttseal_keyring *kr, uint32_t id,
                     const char *filter);
+
+/* ---- signer keys and trust lists (cli_sign.c) --------------------- */
+
+/* Load a signer-key file; on failure print one line that says what to do
+ * and return CLI_FILE (*out stays NULL). */
+int cli_load_signer(const char *path, mqttseal_signer **out);
+
+/* Load a trust-list file (same error handling). */
+int cli_load_trust(const char *path, mqttseal_trust **out);
+
+/* A signer id as 16 hex digits. */
+void cli_signer_id_hex(const unsigned char id[MQTTSEAL_SIGNERIDBYTES],
+                       char hex[2 * MQTTSEAL_SIGNERIDBYTES + 1]);
+
+/*
+ * A public key given as base64, as the export line "signer <base64>", or
+ * as the name of a file holding that line. Returns 0 or -1.
+ */
+int cli_parse_public_key(const char *arg,
+                         unsigned char pk[MQTTSEAL_SIGN_PUBLICKEYBYTES]);
 
 /* ---- replay-state files (cli_state.c) ------------------------------ */
 

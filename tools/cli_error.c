@@ -88,6 +88,20 @@ const char *cli_open_hint(int err)
     case MQTTSEAL_E_REPLAY:
     case MQTTSEAL_E_TOO_OLD:
         return "someone published an earlier message again";
+    case MQTTSEAL_E_SIG_REQUIRED:
+        return "the trust list requires a signature on this topic: a "
+               "holder of the topic key may have forged it";
+    case MQTTSEAL_E_SIGNER_UNKNOWN:
+        return "the signer is not in the trust list: give --trust, or "
+               "add it with mqttseal trust add";
+    case MQTTSEAL_E_SIGNER_NOT_GRANTED:
+        return "the trust list does not let this signer publish on this "
+               "topic: see mqttseal trust list";
+    case MQTTSEAL_E_SIGNER_EXPIRED:
+        return "the signer's trust entry has expired";
+    case MQTTSEAL_E_SIGNATURE:
+        return "the signature does not verify: the message was altered or "
+               "forged";
     default:
         return "check the input and its encoding: --hex, --base64";
     }

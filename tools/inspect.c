@@ -8,8 +8,8 @@
 
 static const char inspect_help[] =
     "Usage: mqttseal inspect [--hex | --base64] [--keyring KEYRING --topic "
-    "TOPIC]\n"
-    "                        [FILE]\n"
+    "TOPIC\n"
+    "                        [--trust TRUSTFILE]] [FILE]\n"
     "\n"
     "Read one envelope (a sealed MQTT payload) from FILE, or stdin when FILE\n"
     "is absent or '-', and print its header fields. No key is needed for\n"
@@ -22,11 +22,19 @@ static const char inspect_help[] =
     "  sequence         the sender's sequence number\n"
     "  timestamp        ISO 8601 UTC and Unix milliseconds, or 'none'\n"
     "  header length    bytes before the ciphertext\n"
+    "  signed           'yes' when the flags say a signature is inside\n"
+    "                   (only opening can check it), else 'no'\n"
     "  payload length   plaintext bytes\n"
     "  envelope length  total bytes\n"
     "\n"
     "With --keyring and --topic it also opens the envelope for TOPIC and\n"
     "prints 'open: OK', or 'open: failed: REASON' and exits with status 4.\n"
+    "With --trust as well, a signed envelope's signature is checked\n"
+    "against the trust list (as mqttseal sub --trust does) and it prints\n"
+    "'signer: NAME (id HEX), signature verified'; an unknown signer, one\n"
+    "outside its filters or expired, a bad signature, or an unsigned\n"
+    "envelope on a topic the list requires signed fails to open. Without\n"
+    "--trust a signed envelope fails to open (unknown signer).\n"
     "\n"
     "Options:\n"
     "  --hex              the input is hex (whitespace ignored), e.g. from\n"
@@ -35,6 +43,8 @@ static const char inspect_help[] =
     "                     (default: the raw envelope bytes)\n"
     "  --keyring KEYRING  keyring to open with (needs --topic)\n"
     "  --topic TOPIC      the exact topic the envelope was published on\n"
+    "  --trust TRUSTFILE  trust list to check signatures with (needs\n"
+    "                     --keyring and --topic)\n"
     "  --help             print this help\n"
     "\n"
     "Example:\n"
@@ -46,7 +56,7 @@ enum enc { ENC_RAW, ENC_HEX, ENC_BASE64 };
 
 struct insp_args {
     enum enc enc;
-    const char *keyring, *topic, *file;
+    const char *keyring, *topic, *file, *trust;
 };
 
 static void print_header(const mqttseal_header *h, size_t env_len)
@@ -75,13 +85,26 @@ static void print_header(const mqttseal_header *h, size_t env_len)
         printf("timestamp:       none\n");
     }
     printf("header length:   %zu bytes\n", h->header_len);
+    printf("signed:          %s\n", h->is_signed ? "yes" : "no");
     printf("payload length:  %zu bytes\n", h->payload_len);
     printf("envelope length: %zu bytes\n", env_len);
+}
+
+static void print_signer(mqttseal_ctx *ctx, const mqttseal_header *h)
+{
+    char name[80], hex[2 * MQTTSEAL_SIGNERIDBYTES + 1];
+
+    if (mqttseal_ctx_signer_name(ctx, h->signer_id, name, sizeof name) !=
+        MQTTSEAL_OK)
+        snprintf(name, sizeof name, "(unnamed)");
+    cli_signer_id_hex(h->signer_id, hex);
+    printf("signer:          %s (id %s), signature verified\n", name, hex);
 }
 
 static int open_it(const struct insp_args *a, mqttseal_ctx *ctx,
                    const unsigned char *env, size_t len)
 {
+    mqttseal_header h;
     unsigned char *out;
     size_t cap = MQTTSEAL_OPENED_BYTES(len) + 1, out_len = 0;
     int rc;
@@ -89,10 +112,12 @@ static int open_it(const struct insp_args *a, mqttseal_ctx *ctx,
     if ((out = malloc(cap)) == NULL)
         return cli_fail(CLI_FILE, "out of memory");
     rc = mqttseal_open(ctx, out, cap, &out_len, a->topic, strlen(a->topic), env,
-                       len, 0, NULL);
+                       len, 0, &h);
     cli_wipe_free(out, cap);
     if (rc == MQTTSEAL_OK) {
         printf("open:            OK\n");
+        if (h.is_signed)
+            print_signer(ctx, &h);
         return CLI_OK;
     }
     printf("open:            failed: %s\n", mqttseal_strerror(rc));
@@ -111,6 +136,7 @@ static int parse(int argc, char **argv, struct insp_args *a)
         {"base64", no_argument, NULL, 'b'},
         {"keyring", required_argument, NULL, 'k'},
         {"topic", required_argument, NULL, 't'},
+        {"trust", required_argument, NULL, 'T'},
         {"help", no_argument, NULL, 'H'},
         {NULL, 0, NULL, 0},
     };
@@ -131,6 +157,9 @@ static int parse(int argc, char **argv, struct insp_args *a)
         case 't':
             a->topic = optarg;
             break;
+        case 'T':
+            a->trust = optarg;
+            break;
         case 'H':
             fputs(inspect_help, stdout);
             fputs(cli_exit_help, stdout);
@@ -144,6 +173,9 @@ static int parse(int argc, char **argv, struct insp_args *a)
     a->file = optind < argc ? argv[optind] : "-";
     if ((a->keyring == NULL) != (a->topic == NULL))
         return cli_usage("inspect", "--keyring and --topic go together");
+    if (a->trust != NULL && a->keyring == NULL)
+        return cli_usage("inspect", "--trust needs --keyring and --topic (the "
+                                    "signature is inside the encryption)");
     if (a->topic != NULL)
         return cli_check_topic("inspect", a->topic);
     return CLI_OK;
@@ -182,6 +214,17 @@ static int read_input(const struct insp_args *a, unsigned char **buf,
     return CLI_OK;
 }
 
+static int set_trust(mqttseal_ctx *ctx, const char *path)
+{
+    mqttseal_trust *t = NULL;
+    int rc = cli_load_trust(path, &t);
+
+    if (rc == CLI_OK && mqttseal_ctx_set_trust(ctx, t) != MQTTSEAL_OK)
+        rc = cli_fail(CLI_FILE, "out of memory");
+    mqttseal_trust_free(t);
+    return rc;
+}
+
 int cmd_inspect(int argc, char **argv)
 {
     struct insp_args a = {0};
@@ -196,6 +239,10 @@ int cmd_inspect(int argc, char **argv)
     /* The keyring first: its errors do not depend on the input. */
     if (a.keyring && (rc = cli_load_ctx(a.keyring, &ctx)) != CLI_OK)
         return rc;
+    if (a.trust && (rc = set_trust(ctx, a.trust)) != CLI_OK) {
+        mqttseal_ctx_free(ctx);
+        return rc;
+    }
     if ((rc = read_input(&a, &buf, &len)) != CLI_OK) {
         mqttseal_ctx_free(ctx);
         return rc;

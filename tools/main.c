@@ -25,6 +25,10 @@ static const struct command {
     {"sub", cmd_sub,
      "subscribe and print opened messages (like "
      "mosquitto_sub)"},
+    {"signer-keygen", cmd_signer_keygen,
+     "create a signer key; print its public line"},
+    {"signer-pub", cmd_signer_pub, "print a signer key's public line"},
+    {"trust", cmd_trust, "add signers, require signatures, list a trust list"},
 };
 
 static void usage(FILE *out)
@@ -35,7 +39,7 @@ static void usage(FILE *out)
                  "can read or\nforge messages on it; the broker sees "
                  "ciphertext.\n\nCommands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
+        fprintf(out, "  %-14s %s\n", commands[i].name, commands[i].summary);
     fprintf(out,
             "\n"
             "Run 'mqttseal <command> --help' for the options of one "
@@ -69,6 +73,7 @@ int main(int argc, char **argv)
     }
     return cli_fail(CLI_USAGE,
                     "unknown command '%s' (commands: keygen, grant, rotate, "
-                    "inspect, seal, open, pub, sub; see: mqttseal --help)",
+                    "inspect, seal, open, pub, sub, signer-keygen, "
+                    "signer-pub, trust; see: mqttseal --help)",
                     argv[1]);
 }

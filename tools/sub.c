@@ -16,6 +16,7 @@ static const char sub_help[] =
     "                    [--fresh] [--max-age S] [--skew S]\n"
     "                    [--retained-max-age S]\n"
     "                    [--replay-state FILE [--save-interval S]]\n"
+    "                    [--trust TRUSTFILE]\n"
     "                    [connection options]\n"
     "\n"
     "Subscribe like mosquitto_sub and print each message that opens with\n"
@@ -49,6 +50,16 @@ static const char sub_help[] =
     "  --retained-max-age S  maximum age of messages the publisher sealed\n"
     "                        as retained (pub -r), instead of --max-age\n"
     "\n"
+    "Signatures (who sent it; mqttseal trust --help):\n"
+    "  --trust TRUSTFILE     check signed messages against the trust list:\n"
+    "                        each printed message starts with\n"
+    "                        '[signed by NAME] ' or '[unsigned] ' (after\n"
+    "                        the topic with -v); refused: an unknown or\n"
+    "                        expired signer, a signer outside its filters,\n"
+    "                        a bad signature, an unsigned message on a\n"
+    "                        topic the list requires signed. Without it a\n"
+    "                        signed message is refused (unknown signer)\n"
+    "\n"
     "Replay protection across restarts:\n"
     "  --replay-state FILE   load the replay state from FILE at start (a\n"
     "                        missing FILE is the first run), save it every\n"
@@ -69,6 +80,7 @@ enum {
     OPT_RETAINED_MAX_AGE,
     OPT_REPLAY_STATE,
     OPT_SAVE_INTERVAL,
+    OPT_TRUST,
 };
 
 struct sub {
@@ -80,7 +92,7 @@ struct sub {
     unsigned long printed;        /* only the callback thread writes it */
     int fresh, has_max_age, has_skew, has_retained_max_age;
     unsigned long long max_age, skew, retained_max_age; /* seconds */
-    const char *state_path;
+    const char *state_path, *trust_path;
     unsigned long save_interval; /* seconds */
     int has_save_interval, state_ready, save_failing, subscribed;
     atomic_int done, lost;
@@ -144,6 +156,9 @@ static int parse_state_option(struct sub *s, int c, const char *arg)
                              &s->retained_max_age);
     case OPT_REPLAY_STATE:
         s->state_path = arg;
+        return CLI_OK;
+    case OPT_TRUST:
+        s->trust_path = arg;
         return CLI_OK;
     case OPT_SAVE_INTERVAL:
         if ((rc = parse_seconds("--save-interval", arg, 1, &v)) == CLI_OK) {
@@ -209,6 +224,7 @@ static int parse(int argc, char **argv, struct sub *s)
         {"retained-max-age", required_argument, NULL, OPT_RETAINED_MAX_AGE},
         {"replay-state", required_argument, NULL, OPT_REPLAY_STATE},
         {"save-interval", required_argument, NULL, OPT_SAVE_INTERVAL},
+        {"trust", required_argument, NULL, OPT_TRUST},
         {NULL, 0, NULL, 0},
     };
     int c, rc;
@@ -258,6 +274,25 @@ static void on_reject(void *context, const mqttseal_paho_rejection *r)
             mqttseal_paho_strerror(r->reason));
 }
 
+/* "[signed by NAME] " or "[unsigned] ": who sent what follows. */
+static void print_origin(struct sub *s)
+{
+    mqttseal_paho_origin o;
+    char hex[2 * MQTTSEAL_SIGNERIDBYTES + 1];
+
+    if (mqttseal_paho_message_origin(s->conn.hooks, &o) != MQTTSEAL_OK ||
+        !o.is_signed) {
+        fputs("[unsigned] ", stdout);
+        return;
+    }
+    if (o.signer_name[0] != '\0') {
+        printf("[signed by %s] ", o.signer_name);
+        return;
+    }
+    cli_signer_id_hex(o.signer_id, hex);
+    printf("[signed by id %s] ", hex);
+}
+
 static int on_message(void *context, char *topic, int topic_len,
                       MQTTClient_message *m)
 {
@@ -269,6 +304,8 @@ static int on_message(void *context, char *topic, int topic_len,
             fwrite(topic, 1, tlen, stdout);
             fputc(' ', stdout);
         }
+        if (s->trust_path != NULL)
+            print_origin(s);
         fwrite(m->payload, 1, (size_t)m->payloadlen, stdout);
         if (!s->no_eol)
             fputc('\n', stdout);
@@ -359,6 +396,23 @@ static int set_freshness(struct sub *s)
     return CLI_OK;
 }
 
+/* --trust: check signatures against the trust list. */
+static int set_trust(struct sub *s)
+{
+    mqttseal_trust *t = NULL;
+    int rc;
+
+    if (s->trust_path == NULL)
+        return CLI_OK;
+    if ((rc = cli_load_trust(s->trust_path, &t)) != CLI_OK)
+        return rc;
+    if (mqttseal_paho_set_trust(s->conn.hooks, t) != MQTTSEAL_OK)
+        rc = cli_fail(CLI_FILE, "sub: cannot use the trust list (out of "
+                                "memory)");
+    mqttseal_trust_free(t);
+    return rc;
+}
+
 /* Load the replay state, then save it at once: an unwritable file is
  * found now, not at the first save. */
 static int state_start(struct sub *s)
@@ -439,6 +493,8 @@ static int run(struct sub *s)
     sigaction(SIGTERM, &sa, NULL);
     if (rc == CLI_OK)
         rc = set_freshness(s);
+    if (rc == CLI_OK)
+        rc = set_trust(s);
     if (rc == CLI_OK)
         rc = state_start(s);
     if (rc == CLI_OK) {

@@ -15,6 +15,7 @@
  *      window, freshness, fleet defaults, state files, counters)
  *   6. Sealing and opening
  *   7. Envelope inspection (no key needed)
+ *   8. Signatures (signer keys, trust lists; origin inside a grant)
  *
  * Threads: every function may be called from any thread. A keyring may be
  * read by several threads but must not be changed while another thread
@@ -102,7 +103,17 @@ typedef enum mqttseal_err {
     MQTTSEAL_E_TOPIC_DEPTH = 35,   /* more topic levels than allowed */
     MQTTSEAL_E_FILE_OWNER = 36,    /* file owned by another user, or
                                       writable by group or others */
-    /* 37 to 42: signatures (issue 13) */
+    MQTTSEAL_E_SIG_REQUIRED = 37,  /* unsigned envelope on a topic that
+                                      requires a signature */
+    MQTTSEAL_E_SIGNER_UNKNOWN = 38,/* signed by a key not in the trust
+                                      list */
+    MQTTSEAL_E_SIGNER_NOT_GRANTED = 39, /* signer may not publish on this
+                                           topic */
+    MQTTSEAL_E_SIGNER_EXPIRED = 40,/* the signer's trust entry expired */
+    MQTTSEAL_E_SIGNATURE = 41,     /* signature invalid, or the signed
+                                      inner malformed or truncated */
+    MQTTSEAL_E_TRUST_SYNTAX = 42,  /* trust-list or signer-key text
+                                      malformed (see diag) */
     MQTTSEAL_E_REPLAY_BACKEND = 43 /* replay state store unreachable:
                                       refused, nothing delivered */
 } mqttseal_err;
@@ -131,16 +142,27 @@ typedef struct mqttseal_diag {
 #define MQTTSEAL_ABYTES 16U          /* Poly1305 tag */
 #define MQTTSEAL_HEADER_MIN 17U      /* smallest header */
 #define MQTTSEAL_HEADER_MAX 42U      /* largest header */
+#define MQTTSEAL_SIGNERIDBYTES 8U    /* signer id: BLAKE2b of its key */
+#define MQTTSEAL_SIGNBYTES 64U       /* Ed25519 signature */
+#define MQTTSEAL_SIGN_PUBLICKEYBYTES 32U /* Ed25519 public key */
+#define MQTTSEAL_SIGN_SEEDBYTES 32U  /* Ed25519 seed (the signer secret) */
+/* A signed envelope is this much larger than an unsigned one. */
+#define MQTTSEAL_SIGNED_OVERHEAD \
+    (MQTTSEAL_SIGNERIDBYTES + MQTTSEAL_SIGNBYTES)
 #define MQTTSEAL_OVERHEAD_MIN (MQTTSEAL_HEADER_MIN + MQTTSEAL_ABYTES)
-#define MQTTSEAL_OVERHEAD_MAX (MQTTSEAL_HEADER_MAX + MQTTSEAL_ABYTES)
+/* Largest overhead, signed envelopes included. */
+#define MQTTSEAL_OVERHEAD_MAX \
+    (MQTTSEAL_HEADER_MAX + MQTTSEAL_ABYTES + MQTTSEAL_SIGNED_OVERHEAD)
 #define MQTTSEAL_MQTT_PAYLOAD_MAX 268435455U /* MQTT's own limit */
 #define MQTTSEAL_PLAINTEXT_MAX \
     (MQTTSEAL_MQTT_PAYLOAD_MAX - MQTTSEAL_OVERHEAD_MAX)
 #define MQTTSEAL_TOPIC_MAX 65535U
 
-/** Buffer size that always holds the envelope of a len-byte plaintext. */
+/** Buffer size that always holds the envelope of a len-byte plaintext,
+ *  signed or not. */
 #define MQTTSEAL_SEALED_BYTES(len) ((size_t)(len) + MQTTSEAL_OVERHEAD_MAX)
-/** Buffer size that always holds the plaintext of a len-byte envelope. */
+/** Buffer size that always holds the plaintext of a len-byte envelope
+ *  (for a signed one, the signed inner it is opened through). */
 #define MQTTSEAL_OPENED_BYTES(len)                                    \
     ((size_t)(len) > MQTTSEAL_OVERHEAD_MIN                            \
          ? (size_t)(len) - MQTTSEAL_OVERHEAD_MIN : (size_t)0)
@@ -153,6 +175,11 @@ MQTTSEAL_EXPORT size_t mqttseal_overhead_max(void);
 MQTTSEAL_EXPORT size_t mqttseal_plaintext_max(void);
 MQTTSEAL_EXPORT size_t mqttseal_sealed_bytes(size_t plaintext_len);
 MQTTSEAL_EXPORT size_t mqttseal_opened_bytes(size_t envelope_len);
+MQTTSEAL_EXPORT size_t mqttseal_signeridbytes(void);
+MQTTSEAL_EXPORT size_t mqttseal_signbytes(void);
+MQTTSEAL_EXPORT size_t mqttseal_sign_publickeybytes(void);
+MQTTSEAL_EXPORT size_t mqttseal_sign_seedbytes(void);
+MQTTSEAL_EXPORT size_t mqttseal_signed_overhead(void);
 
 /* ---------------------------------------------------------------------
  * 4. Keyrings
@@ -525,13 +552,21 @@ typedef struct mqttseal_header {
     uint64_t timestamp_ms; /* Unix milliseconds, when has_timestamp */
     int sealed_retained;   /* flags bit 1: sealed as retained */
     size_t header_len;     /* bytes before the ciphertext */
-    size_t payload_len;    /* plaintext length */
+    size_t payload_len;    /* payload length (what open releases); for a
+                              signed envelope ct_len - 72, or 0 when the
+                              inner is shorter than that */
+    int is_signed;         /* flags bit 2: the envelope says it is signed
+                              (open succeeds only once it verified) */
+    unsigned char signer_id[MQTTSEAL_SIGNERIDBYTES]; /* who signed: set by
+                              a successful open of a signed envelope,
+                              else zero */
 } mqttseal_header;
 
 /**
  * Seal msg for topic (topic_len bytes, no NUL needed) under the primary
- * key id into out. out must not overlap msg.
- * On failure nothing usable is left in out (it is wiped).
+ * key id into out. out must not overlap msg. A context with a signer
+ * (mqttseal_ctx_set_signer) signs every envelope it seals (72 bytes
+ * more). On failure nothing usable is left in out (it is wiped).
  * @return OK, E_INVALID, E_BUFFER (cap below MQTTSEAL_SEALED_BYTES is
  *         allowed if the exact size fits), E_TOO_LARGE, E_TOPIC_EMPTY,
  *         E_TOPIC_INVALID, E_TOPIC_DEPTH, E_NO_PRIMARY, E_NO_GRANT,
@@ -565,14 +600,26 @@ mqttseal_seal_ex(mqttseal_ctx *ctx, unsigned char *out, size_t out_cap,
  * the tag verifies; on any failure out (up to out_cap) is wiped and
  * *out_len is 0. out may equal env exactly (in-place opening; env is then
  * destroyed on failure); other overlaps are not allowed. The replay state
- * changes only after a message authenticates. hdr (may be NULL) receives
- * the header fields whenever the header parsed.
+ * changes only after a message authenticates (and, when signed, its
+ * signature verified). hdr (may be NULL) receives the header fields
+ * whenever the header parsed; hdr->signer_id once a signature verified.
+ * out_cap must hold the AEAD plaintext (header ct_len, payload + 72 for
+ * a signed envelope; MQTTSEAL_OPENED_BYTES(env_len) always does); only
+ * the payload is released, at the start of out.
+ * A signed envelope is checked against the context's trust list
+ * (mqttseal_ctx_set_trust) after the tag verified, in this order:
+ * E_SIGNATURE (inner shorter than 72), E_SIGNER_UNKNOWN,
+ * E_SIGNER_EXPIRED, E_SIGNER_NOT_GRANTED, E_SIGNATURE; an unsigned one on
+ * a topic the trust list requires signed is E_SIG_REQUIRED. Then
+ * freshness, then replay.
  * @return OK, E_INVALID, E_BUFFER, E_TOPIC_EMPTY, E_TOPIC_INVALID,
  *         E_NOT_SEALED, E_VERSION, E_SUITE, E_RESERVED, E_TRUNCATED,
  *         E_VARINT, E_TRAILING, E_OVERSIZE, E_TOPIC_DEPTH,
- *         E_UNKNOWN_KEY, E_NO_GRANT, E_KEY_EXPIRED, E_AUTH, E_REPLAY,
- *         E_TOO_OLD, E_SESSION_LOST, E_STALE, E_FUTURE, E_NO_TIMESTAMP,
- *         E_NOMEM. Every refusal is counted (mqttseal_ctx_stats).
+ *         E_UNKNOWN_KEY, E_NO_GRANT, E_KEY_EXPIRED, E_AUTH, E_SIGNATURE,
+ *         E_SIGNER_UNKNOWN, E_SIGNER_EXPIRED, E_SIGNER_NOT_GRANTED,
+ *         E_SIG_REQUIRED, E_REPLAY, E_TOO_OLD, E_SESSION_LOST, E_STALE,
+ *         E_FUTURE, E_NO_TIMESTAMP, E_NOMEM. Every refusal is counted
+ *         (mqttseal_ctx_stats).
  */
 MQTTSEAL_EXPORT MQTTSEAL_NODISCARD int
 mqttseal_open(mqttseal_ctx *ctx, unsigned char *out, size_t out_cap,
@@ -604,6 +651,180 @@ MQTTSEAL_EXPORT int mqttseal_topic_check(const char *topic, size_t len);
  * @return OK, E_FILTER, E_FILTER_PLUS.
  */
 MQTTSEAL_EXPORT int mqttseal_filter_check(const char *filter, size_t len);
+
+/* ---------------------------------------------------------------------
+ * 8. Signatures
+ *
+ * Topic keys say "someone holding this topic's key sealed it". A signer
+ * (an Ed25519 key pair) says who: a context with a signer signs inside
+ * the envelope (docs/FORMAT.md section 14), and a receiver's trust list
+ * names the signers it accepts, the MQTT filters ('+' and '#' allowed)
+ * each may publish on, an optional expiry, and "require" filters on which
+ * an unsigned envelope is refused. A signer id is the first 8 bytes of
+ * BLAKE2b-256 of the public key.
+ * ------------------------------------------------------------------- */
+
+typedef struct mqttseal_signer mqttseal_signer;
+typedef struct mqttseal_trust mqttseal_trust;
+
+/** A fresh random signer (seed in guarded memory).
+ *  @return OK, E_INVALID, E_NOMEM, E_CRYPTO. */
+MQTTSEAL_EXPORT MQTTSEAL_NODISCARD int
+mqttseal_signer_generate(mqttseal_signer **out);
+
+/** The signer of a given 32-byte Ed25519 seed (deterministic).
+ *  @return OK, E_INVALID, E_NOMEM, E_CRYPTO. */
+MQTTSEAL_EXPORT MQTTSEAL_NODISCARD int
+mqttseal_signer_from_seed(mqttseal_signer **out,
+                          const unsigned char seed[MQTTSEAL_SIGN_SEEDBYTES]);
+
+/**
+ * Parse signer-key text ("mqttseal-signer 1" then "secret <base64>").
+ * On failure *out is NULL and diag (may be NULL) names the line; the
+ * secret never appears in diag.
+ * @return OK, E_TRUST_SYNTAX, E_INVALID, E_NOMEM.
+ */
+MQTTSEAL_EXPORT MQTTSEAL_NODISCARD int
+mqttseal_signer_load_string(mqttseal_signer **out, const char *text,
+                            size_t text_len, mqttseal_diag *diag);
+
+/**
+ * Read a signer-key file. One readable or writable by group or others is
+ * E_KEYRING_PERMS, one owned by another user than the caller or root is
+ * E_FILE_OWNER (as keyring files).
+ * @return as mqttseal_signer_load_string, plus E_IO, E_KEYRING_PERMS,
+ *         E_FILE_OWNER.
+ */
+MQTTSEAL_EXPORT MQTTSEAL_NODISCARD int
+mqttseal_signer_load_file(mqttseal_signer **out, const char *path,
+                          mqttseal_diag *diag);
+
+/** Write the signer-key file atomically with mode 0600.
+ *  @return OK, E_INVALID, E_IO, E_NOMEM. */
+MQTTSEAL_EXPORT int mqttseal_signer_save_file(const mqttseal_signer *s,
+                                              const char *path);
+
+/** The signer's public key. */
+MQTTSEAL_EXPORT void
+mqttseal_signer_public_key(const mqttseal_signer *s,
+                           unsigned char pk[MQTTSEAL_SIGN_PUBLICKEYBYTES]);
+
+/** The signer's id. */
+MQTTSEAL_EXPORT void
+mqttseal_signer_id(const mqttseal_signer *s,
+                   unsigned char id[MQTTSEAL_SIGNERIDBYTES]);
+
+/** The id of a public key (no signer needed). */
+MQTTSEAL_EXPORT void
+mqttseal_signer_id_of(unsigned char id[MQTTSEAL_SIGNERIDBYTES],
+                      const unsigned char pk[MQTTSEAL_SIGN_PUBLICKEYBYTES]);
+
+/**
+ * The shareable public export, one line "signer <base64 key>\n".
+ * *text_len receives the length needed (excluding the NUL); with out ==
+ * NULL or too small a cap nothing is written: E_BUFFER.
+ * @return OK, E_BUFFER, E_INVALID.
+ */
+MQTTSEAL_EXPORT int mqttseal_signer_export(const mqttseal_signer *s,
+                                           char *out, size_t out_cap,
+                                           size_t *text_len);
+
+/** Wipe and free. NULL is ignored. */
+MQTTSEAL_EXPORT void mqttseal_signer_free(mqttseal_signer *s);
+
+/**
+ * Sign every envelope this context seals with a copy of s (s may be freed
+ * afterwards); NULL stops signing. @return OK, E_INVALID, E_NOMEM.
+ */
+MQTTSEAL_EXPORT int mqttseal_ctx_set_signer(mqttseal_ctx *ctx,
+                                            const mqttseal_signer *s);
+
+/** An empty trust list. @return OK, E_INVALID, E_NOMEM. */
+MQTTSEAL_EXPORT MQTTSEAL_NODISCARD int
+mqttseal_trust_new(mqttseal_trust **out);
+
+/**
+ * Parse trust-list text (docs/FORMAT.md section 14): "mqttseal-trust 1",
+ * then lines "signer <name> <base64 key> <filter>... [expires=...]" and
+ * "require <filter>". On failure *out is NULL and diag names the line.
+ * @return OK, E_TRUST_SYNTAX (also for a bad filter or a signer key
+ *         listed twice), E_INVALID, E_NOMEM.
+ */
+MQTTSEAL_EXPORT MQTTSEAL_NODISCARD int
+mqttseal_trust_load_string(mqttseal_trust **out, const char *text,
+                           size_t text_len, mqttseal_diag *diag);
+
+/**
+ * Read a trust-list file. Public data, but one writable by group or
+ * others or owned by another user than the caller or root is refused
+ * (E_FILE_OWNER). @return as mqttseal_trust_load_string, plus E_IO,
+ * E_FILE_OWNER.
+ */
+MQTTSEAL_EXPORT MQTTSEAL_NODISCARD int
+mqttseal_trust_load_file(mqttseal_trust **out, const char *path,
+                         mqttseal_diag *diag);
+
+/**
+ * Trust the signer pk under name (1 to 64 of [A-Za-z0-9._-]) on
+ * n_filters MQTT filters (NUL-terminated; '+' and '#' allowed), until
+ * expires (Unix seconds; 0 = never).
+ * @return OK, E_INVALID (bad name, no filter), E_FILTER (malformed
+ *         filter), E_DUPLICATE_KEY (pk already listed), E_NOMEM.
+ */
+MQTTSEAL_EXPORT int
+mqttseal_trust_add(mqttseal_trust *t, const char *name,
+                   const unsigned char pk[MQTTSEAL_SIGN_PUBLICKEYBYTES],
+                   const char *const *filters, size_t n_filters,
+                   int64_t expires);
+
+/** Require a signature on every topic filter matches.
+ *  @return OK, E_INVALID, E_FILTER, E_NOMEM. */
+MQTTSEAL_EXPORT int mqttseal_trust_require(mqttseal_trust *t,
+                                           const char *filter);
+
+/**
+ * The name the trust list gives signer id into buf (NUL-terminated).
+ * @return OK, E_SIGNER_UNKNOWN, E_BUFFER, E_INVALID.
+ */
+MQTTSEAL_EXPORT int
+mqttseal_trust_name(const mqttseal_trust *t,
+                    const unsigned char id[MQTTSEAL_SIGNERIDBYTES],
+                    char *buf, size_t cap);
+
+/**
+ * Serialise to trust-list text; *text_len receives the length needed
+ * (excluding the NUL); with out == NULL or too small a cap nothing is
+ * written and E_BUFFER is returned. @return OK, E_BUFFER, E_INVALID.
+ */
+MQTTSEAL_EXPORT int mqttseal_trust_to_string(const mqttseal_trust *t,
+                                             char *out, size_t out_cap,
+                                             size_t *text_len);
+
+/** Write atomically with mode 0644. @return OK, E_INVALID, E_IO,
+ *  E_NOMEM. */
+MQTTSEAL_EXPORT int mqttseal_trust_save_file(const mqttseal_trust *t,
+                                             const char *path);
+
+/** Free. NULL is ignored. */
+MQTTSEAL_EXPORT void mqttseal_trust_free(mqttseal_trust *t);
+
+/**
+ * Check signed envelopes against a copy of t (t may be freed afterwards);
+ * NULL removes it (every signed envelope is then E_SIGNER_UNKNOWN and
+ * nothing is required). @return OK, E_INVALID, E_NOMEM.
+ */
+MQTTSEAL_EXPORT int mqttseal_ctx_set_trust(mqttseal_ctx *ctx,
+                                           const mqttseal_trust *t);
+
+/**
+ * mqttseal_trust_name on the context's current trust list (for a
+ * hdr->signer_id that mqttseal_open returned).
+ * @return OK, E_SIGNER_UNKNOWN, E_BUFFER, E_INVALID.
+ */
+MQTTSEAL_EXPORT int
+mqttseal_ctx_signer_name(mqttseal_ctx *ctx,
+                         const unsigned char id[MQTTSEAL_SIGNERIDBYTES],
+                         char *buf, size_t cap);
 
 #ifdef __cplusplus
 }

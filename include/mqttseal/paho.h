@@ -11,6 +11,7 @@
  *   5. MQTTAsync wrappers
  *   6. Sealed wills (LWT)
  *   7. Running a subscriber: replay-state checkpoints, fork and clones
+ *   8. Signatures: signing publishes and wills, trust lists, who signed
  *
  * Porting an app: include this header, create one handle, put "mqttseal_"
  * and the handle in front of each publish call and of the set-callbacks
@@ -218,7 +219,10 @@ MQTTSEAL_EXPORT int mqttseal_paho_set_freshness(mqttseal_paho *h,
  * mqttseal_open, among them MQTTSEAL_E_AUTH, MQTTSEAL_E_REPLAY,
  * MQTTSEAL_E_TOO_OLD, MQTTSEAL_E_SESSION_LOST (replay state for the key
  * id was dropped), MQTTSEAL_E_STALE, MQTTSEAL_E_FUTURE,
- * MQTTSEAL_E_NO_TIMESTAMP and MQTTSEAL_E_TOPIC_DEPTH. Each is counted
+ * MQTTSEAL_E_NO_TIMESTAMP, MQTTSEAL_E_TOPIC_DEPTH and, with a trust
+ * list (section 8), MQTTSEAL_E_SIG_REQUIRED, MQTTSEAL_E_SIGNER_UNKNOWN,
+ * MQTTSEAL_E_SIGNER_NOT_GRANTED, MQTTSEAL_E_SIGNER_EXPIRED and
+ * MQTTSEAL_E_SIGNATURE. Each is counted
  * twice: by the handle (mqttseal_paho_rejected, every reason above) and,
  * when mqttseal_open refused it, by the context
  * (mqttseal_ctx_stats(mqttseal_paho_ctx(h), &st): st.refused_by[reason];
@@ -366,12 +370,17 @@ MQTTSEAL_EXPORT int mqttseal_MQTTAsync_sendMessage(
  * A will is sealed when connecting but published by the broker later, so
  * a receiver's replay window may have moved past its sequence number.
  * With a handle from mqttseal_paho_load every will is therefore sealed in
- * a fresh session of its own; a handle from mqttseal_paho_new seals wills
- * with its context, so give such a handle a context used for nothing else
- * (a second handle) if the client publishes more than the receivers'
- * replay window between connecting and losing the connection. Paho
- * re-sends the same will on automatic reconnects; receivers accept it
- * once.
+ * a fresh session (of a context the handle keeps for its wills); a
+ * handle from mqttseal_paho_new seals wills with its context, so give
+ * such a handle a context used for nothing else (a second handle) if the
+ * client publishes more than the receivers' replay window between
+ * connecting and losing the connection. Paho re-sends the same will on
+ * automatic reconnects; receivers accept it once.
+ *
+ * Signed wills: a handle with a signer (section 8) signs its wills as
+ * it signs its publishes; set the signer of a handle from
+ * mqttseal_paho_load with mqttseal_paho_set_signer so that the contexts
+ * its wills are sealed in carry it too.
  *
  * A will whose will options have retained set is sealed as retained
  * (MQTTSEAL_SEAL_RETAINED), like a retained publish. Freshness: a will
@@ -459,6 +468,90 @@ MQTTSEAL_EXPORT void mqttseal_paho_will_free(mqttseal_paho_will *will);
  * mqttseal_ctx_new_session(mqttseal_paho_ctx(h)) in the restored
  * process before it publishes again, and reseal its will.
  * ------------------------------------------------------------------- */
+
+/* ---------------------------------------------------------------------
+ * 8. Signatures
+ *
+ * Topic keys say that a holder of the topic's key sealed a message; a
+ * signer says which one (mqttseal.h section 8). A handle whose context
+ * has a signer signs every publish of every wrapper and every will it
+ * seals (72 bytes more per message); a handle whose context has a trust
+ * list checks every signed message against it and refuses an unsigned
+ * one on a topic the list requires signed. Those refusals reach the
+ * rejection callback with their reasons: MQTTSEAL_E_SIG_REQUIRED,
+ * MQTTSEAL_E_SIGNER_UNKNOWN, MQTTSEAL_E_SIGNER_NOT_GRANTED,
+ * MQTTSEAL_E_SIGNER_EXPIRED, MQTTSEAL_E_SIGNATURE.
+ *
+ * A handle from mqttseal_paho_new borrows the application's context:
+ * mqttseal_ctx_set_signer and mqttseal_ctx_set_trust on it do the same as
+ * the calls below. A handle from mqttseal_paho_load owns its context and
+ * seals wills in a context of their own: set its signer with
+ * mqttseal_paho_set_signer (or mqttseal_paho_load_signer) so that wills
+ * are signed too; a signer set directly on mqttseal_paho_ctx(h) signs
+ * publishes only.
+ *
+ *     mqttseal_paho *ms = mqttseal_paho_load("device.keyring", &diag);
+ *     if (mqttseal_paho_load_signer(ms, "device.signer", &diag) != 0 ||
+ *         mqttseal_paho_load_trust(ms, "device.trust", &diag) != 0)
+ *         die(diag.message);
+ *
+ * Inside the application's messageArrived, mqttseal_paho_message_origin
+ * says who signed the message being delivered.
+ * ------------------------------------------------------------------- */
+
+/**
+ * Sign every publish and will of h with a copy of s (s may be freed
+ * afterwards); NULL stops signing. On failure h signs nothing.
+ * @return MQTTSEAL_OK, MQTTSEAL_E_INVALID (h is NULL), MQTTSEAL_E_NOMEM.
+ */
+MQTTSEAL_EXPORT int mqttseal_paho_set_signer(mqttseal_paho *h,
+                                             const mqttseal_signer *s);
+
+/**
+ * Check received messages against a copy of t (t may be freed
+ * afterwards): mqttseal_ctx_set_trust on the handle's context. NULL
+ * removes it (every signed message is then refused as
+ * MQTTSEAL_E_SIGNER_UNKNOWN). @return MQTTSEAL_OK, MQTTSEAL_E_INVALID,
+ * MQTTSEAL_E_NOMEM.
+ */
+MQTTSEAL_EXPORT int mqttseal_paho_set_trust(mqttseal_paho *h,
+                                            const mqttseal_trust *t);
+
+/**
+ * mqttseal_signer_load_file, then mqttseal_paho_set_signer. On failure
+ * nothing changes and diag (may be NULL) names the problem (the line, or
+ * the file and the mqttseal error text); the secret never appears in it.
+ * @return as mqttseal_signer_load_file and mqttseal_paho_set_signer.
+ */
+MQTTSEAL_EXPORT MQTTSEAL_NODISCARD int
+mqttseal_paho_load_signer(mqttseal_paho *h, const char *path,
+                          mqttseal_diag *diag);
+
+/**
+ * mqttseal_trust_load_file, then mqttseal_paho_set_trust; as
+ * mqttseal_paho_load_signer. @return as mqttseal_trust_load_file and
+ * mqttseal_paho_set_trust.
+ */
+MQTTSEAL_EXPORT MQTTSEAL_NODISCARD int
+mqttseal_paho_load_trust(mqttseal_paho *h, const char *path,
+                         mqttseal_diag *diag);
+
+/** Who signed a delivered message (mqttseal_paho_message_origin). */
+typedef struct mqttseal_paho_origin {
+    int is_signed; /* 1: signed, and the signature verified against the
+                      trust list; 0: unsigned (allowed on this topic) */
+    unsigned char signer_id[MQTTSEAL_SIGNERIDBYTES]; /* zero if unsigned */
+    char signer_name[65]; /* the trust list's name for it, or "" */
+} mqttseal_paho_origin;
+
+/**
+ * Inside an application messageArrived that h called, on that callback's
+ * thread: who signed the message being delivered. Outside such a call
+ * (or for another handle) *out is zeroed and E_INVALID returned.
+ * @return MQTTSEAL_OK, MQTTSEAL_E_INVALID.
+ */
+MQTTSEAL_EXPORT int mqttseal_paho_message_origin(const mqttseal_paho *h,
+                                                 mqttseal_paho_origin *out);
 
 #ifdef __cplusplus
 }

@@ -12,13 +12,15 @@
 #include "hooks.h"
 
 /* MQTTSEAL_OK when a->payload now holds verified plaintext, else why not. */
-int ms_paho_open(mqttseal_paho *h, const arrival *a)
+int ms_paho_open(mqttseal_paho *h, const arrival *a, origin *org)
 {
+    mqttseal_header hdr;
     size_t out_len = 0;
     unsigned flags = a->retained ? MQTTSEAL_OPEN_RETAINED : 0U;
     int rc;
 
-    if (ms_pending_take(&h->pend, a)) {
+    memset(org, 0, sizeof *org);
+    if (ms_pending_take(&h->pend, a, org)) {
         return MQTTSEAL_OK; /* the app's own retry of an opened message */
     }
     if (a->topic == NULL || a->topic_len == 0) {
@@ -29,12 +31,16 @@ int ms_paho_open(mqttseal_paho *h, const arrival *a)
     }
     rc = mqttseal_open(h->ctx, a->payload, (size_t)*a->payloadlen, &out_len,
                        a->topic, a->topic_len, a->payload,
-                       (size_t)*a->payloadlen, flags, NULL);
+                       (size_t)*a->payloadlen, flags, &hdr);
     if (rc == MQTTSEAL_E_REPLAY && a->dup) {
         return MQTTSEAL_PAHO_DUPLICATE;
     }
     if (rc != MQTTSEAL_OK) {
         return rc;
+    }
+    if (hdr.is_signed) {
+        org->is_signed = 1;
+        memcpy(org->id, hdr.signer_id, sizeof org->id);
     }
     /* The plaintext is shorter than the envelope: room for a NUL. */
     a->payload[out_len] = '\0';
@@ -43,9 +49,9 @@ int ms_paho_open(mqttseal_paho *h, const arrival *a)
 }
 
 /* The application returned 0: Paho will offer the same message again. */
-void ms_paho_refused(mqttseal_paho *h, const arrival *a)
+void ms_paho_refused(mqttseal_paho *h, const arrival *a, const origin *org)
 {
-    ms_pending_put(&h->pend, a);
+    ms_pending_put(&h->pend, a, org);
 }
 
 static size_t topic_length(const char *topic, int topic_len)
@@ -67,6 +73,7 @@ static int arrived_client(void *context, char *topic, int topic_len,
                           MQTTClient_message *m)
 {
     binding *b = context;
+    origin org;
     int rc;
 
     if (m == NULL) {
@@ -74,7 +81,7 @@ static int arrived_client(void *context, char *topic, int topic_len,
         return 1;
     }
     arrival a = ARRIVAL_OF(b, m, topic, topic_len);
-    rc = ms_paho_open(b->h, &a);
+    rc = ms_paho_open(b->h, &a, &org);
     if (rc != MQTTSEAL_OK) {
         ms_paho_reject(b->h, &a, rc);
         MQTTClient_freeMessage(&m);
@@ -82,9 +89,11 @@ static int arrived_client(void *context, char *topic, int topic_len,
         return 1;
     }
     atomic_fetch_add_explicit(&b->h->delivered, 1U, memory_order_relaxed);
+    ms_origin_enter(b->h, &org);
     rc = b->ma.c(b->app_ctx, topic, topic_len, m);
+    ms_origin_leave();
     if (rc == 0) {
-        ms_paho_refused(b->h, &a); /* m and topic are still Paho's */
+        ms_paho_refused(b->h, &a, &org); /* m and topic are still Paho's */
     }
     return rc;
 }
@@ -93,6 +102,7 @@ static int arrived_async(void *context, char *topic, int topic_len,
                          MQTTAsync_message *m)
 {
     binding *b = context;
+    origin org;
     int rc;
 
     if (m == NULL) {
@@ -100,7 +110,7 @@ static int arrived_async(void *context, char *topic, int topic_len,
         return 1;
     }
     arrival a = ARRIVAL_OF(b, m, topic, topic_len);
-    rc = ms_paho_open(b->h, &a);
+    rc = ms_paho_open(b->h, &a, &org);
     if (rc != MQTTSEAL_OK) {
         ms_paho_reject(b->h, &a, rc);
         MQTTAsync_freeMessage(&m);
@@ -108,9 +118,11 @@ static int arrived_async(void *context, char *topic, int topic_len,
         return 1;
     }
     atomic_fetch_add_explicit(&b->h->delivered, 1U, memory_order_relaxed);
+    ms_origin_enter(b->h, &org);
     rc = b->ma.a(b->app_ctx, topic, topic_len, m);
+    ms_origin_leave();
     if (rc == 0) {
-        ms_paho_refused(b->h, &a);
+        ms_paho_refused(b->h, &a, &org);
     }
     return rc;
 }

@@ -17,7 +17,13 @@ static int handle_alloc(mqttseal_paho **out)
         free(h);
         return MQTTSEAL_E_NOMEM;
     }
+    if (pthread_mutex_init(&h->will_lock, NULL) != 0) {
+        pthread_mutex_destroy(&h->lock);
+        free(h);
+        return MQTTSEAL_E_NOMEM;
+    }
     if (ms_pending_init(&h->pend) != 0) {
+        pthread_mutex_destroy(&h->will_lock);
         pthread_mutex_destroy(&h->lock);
         free(h);
         return MQTTSEAL_E_NOMEM;
@@ -80,6 +86,9 @@ mqttseal_paho *mqttseal_paho_load(const char *keyring_path, mqttseal_diag *diag)
         rc = mqttseal_ctx_new(&h->ctx, h->kr);
         h->owns_ctx = 1;
     }
+    if (rc == MQTTSEAL_OK) {
+        rc = mqttseal_ctx_new(&h->will_ctx, h->kr);
+    }
     if (rc != MQTTSEAL_OK) {
         diag_error(diag, rc, keyring_path);
         mqttseal_paho_free(h);
@@ -102,8 +111,10 @@ void mqttseal_paho_free(mqttseal_paho *h)
     if (h->owns_ctx) {
         mqttseal_ctx_free(h->ctx);
     }
+    mqttseal_ctx_free(h->will_ctx);
     mqttseal_keyring_free(h->kr);
     ms_pending_destroy(&h->pend);
+    pthread_mutex_destroy(&h->will_lock);
     pthread_mutex_destroy(&h->lock);
     free(h);
 }

@@ -17,9 +17,16 @@
 #define PENDING_SLOTS 8
 #define PENDING_DIGEST 16
 
+/* Who signed an opened message (what mqttseal_paho_message_origin says). */
+typedef struct origin {
+    int is_signed;
+    unsigned char id[MQTTSEAL_SIGNERIDBYTES];
+} origin;
+
 typedef struct pending_slot {
     const void *client; /* the Paho handle it came through, and its kind */
     int kind;
+    origin org; /* who signed it, for the app's retry */
     const void *msg;
     const void *payload;
     int len;
@@ -59,7 +66,9 @@ typedef struct binding {
 struct mqttseal_paho {
     mqttseal_ctx *ctx;
     int owns_ctx;
-    mqttseal_keyring *kr; /* kept by mqttseal_paho_load for will sessions */
+    mqttseal_keyring *kr;   /* kept by mqttseal_paho_load for will sessions */
+    mqttseal_ctx *will_ctx; /* with kr: seals wills, a new session each */
+    pthread_mutex_t will_lock; /* one will seal at a time in will_ctx */
     atomic_uint options;
     pthread_mutex_t lock; /* guards reject, reject_ctx, bindings */
     mqttseal_paho_reject_cb *reject;
@@ -85,16 +94,20 @@ typedef struct arrival {
 } arrival;
 
 /* arrive.c */
-int ms_paho_open(mqttseal_paho *h, const arrival *a);
+int ms_paho_open(mqttseal_paho *h, const arrival *a, origin *org);
 void ms_paho_reject(mqttseal_paho *h, const arrival *a, int reason);
-void ms_paho_refused(mqttseal_paho *h, const arrival *a);
+void ms_paho_refused(mqttseal_paho *h, const arrival *a, const origin *org);
 int ms_paho_bind(mqttseal_paho *h, const binding *proto, binding **out);
 
 /* pending.c */
 int ms_pending_init(pending *p);
 void ms_pending_destroy(pending *p);
-int ms_pending_take(pending *p, const arrival *a);
-void ms_pending_put(pending *p, const arrival *a);
+int ms_pending_take(pending *p, const arrival *a, origin *org);
+void ms_pending_put(pending *p, const arrival *a, const origin *org);
+
+/* sign.c: the origin of the message the app is called with, per thread. */
+void ms_origin_enter(const mqttseal_paho *h, const origin *org);
+void ms_origin_leave(void);
 
 /* seal.c: sealing into a stack buffer, or the heap above STACK_SEALED. */
 #define STACK_SEALED 2048

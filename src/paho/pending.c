@@ -71,7 +71,7 @@ static int slot_matches(const pending_slot *s, const arrival *a)
  * 1 when a is a message recorded by ms_pending_put. Every slot of a's
  * client is forgotten, whether it matched or not (see above).
  */
-int ms_pending_take(pending *p, const arrival *a)
+int ms_pending_take(pending *p, const arrival *a, origin *org)
 {
     int found = 0;
 
@@ -85,7 +85,10 @@ int ms_pending_take(pending *p, const arrival *a)
         if (!same_client(s, a)) {
             continue;
         }
-        found |= slot_matches(s, a);
+        if (slot_matches(s, a)) {
+            *org = s->org;
+            found = 1;
+        }
         memset(s, 0, sizeof *s);
         atomic_fetch_sub(&p->used, 1);
     }
@@ -93,7 +96,7 @@ int ms_pending_take(pending *p, const arrival *a)
     return found;
 }
 
-void ms_pending_put(pending *p, const arrival *a)
+void ms_pending_put(pending *p, const arrival *a, const origin *org)
 {
     pending_slot *s = NULL;
 
@@ -110,6 +113,7 @@ void ms_pending_put(pending *p, const arrival *a)
     }
     s->client = a->client;
     s->kind = a->kind;
+    s->org = *org;
     s->msg = a->msg;
     s->payload = a->payload;
     s->len = *a->payloadlen;

@@ -1,11 +1,12 @@
 /*
  * Sealed wills. The broker publishes a will long after it was sealed, so
  * when the handle holds its keyring each will is sealed in a fresh
- * sealing session: no later message of the client can push the will's
- * sequence number out of a receiver's replay window. That context lives
- * only for the one seal, so a will sealed in a child of fork() has its
- * own session too; a will sealed with the handle's context relies on the
- * core, which starts a new session in a child before its first seal.
+ * sealing session of a context used for wills only: no later message of
+ * the client can push the will's sequence number out of a receiver's
+ * replay window. A new session is drawn for every will, in a child of
+ * fork() too; a will sealed with the handle's context relies on the core,
+ * which starts a new session in a child before its first seal. Either
+ * context signs when the handle has a signer.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -24,27 +25,35 @@ typedef struct will_in {
     int retained;
 } will_in;
 
-/* A context for one will: a fresh session, stamped if asked to be. */
-static int will_ctx(const mqttseal_paho *h, mqttseal_ctx **out)
+/*
+ * Seal in the handle's will context, in a fresh session, stamped if asked
+ * to be. The will context carries the handle's signer
+ * (mqttseal_paho_set_signer), so wills are signed like publishes.
+ */
+static int seal_own(mqttseal_paho *h, mqttseal_paho_will *w, const will_in *in,
+                    size_t cap)
 {
-    int rc = mqttseal_ctx_new(out, h->kr);
+    unsigned stamp =
+        atomic_load(&h->options) & MQTTSEAL_PAHO_OPT_WILL_TIMESTAMP;
+    int rc;
 
-    if (rc == MQTTSEAL_OK &&
-        (atomic_load(&h->options) & MQTTSEAL_PAHO_OPT_WILL_TIMESTAMP) != 0) {
-        rc = mqttseal_ctx_set_timestamps(*out, 1);
+    pthread_mutex_lock(&h->will_lock);
+    rc = mqttseal_ctx_new_session(h->will_ctx);
+    if (rc == MQTTSEAL_OK) {
+        rc = mqttseal_ctx_set_timestamps(h->will_ctx, stamp != 0);
     }
-    if (rc != MQTTSEAL_OK) {
-        mqttseal_ctx_free(*out);
-        *out = NULL;
+    if (rc == MQTTSEAL_OK) {
+        rc = mqttseal_seal_ex(h->will_ctx, w->p, cap, &w->len, in->topic,
+                              strlen(in->topic), in->data, in->len,
+                              in->retained ? MQTTSEAL_SEAL_RETAINED : 0U);
     }
+    pthread_mutex_unlock(&h->will_lock);
     return rc;
 }
 
 static int seal_with(mqttseal_paho *h, mqttseal_paho_will *w, const will_in *in)
 {
-    mqttseal_ctx *ctx = h->ctx;
     size_t cap = MQTTSEAL_SEALED_BYTES(in->len);
-    int rc;
 
     if (in->len > MQTTSEAL_PLAINTEXT_MAX) {
         return MQTTSEAL_E_TOO_LARGE;
@@ -52,16 +61,12 @@ static int seal_with(mqttseal_paho *h, mqttseal_paho_will *w, const will_in *in)
     if ((w->p = malloc(cap)) == NULL) {
         return MQTTSEAL_E_NOMEM;
     }
-    if (h->kr != NULL && (rc = will_ctx(h, &ctx)) != MQTTSEAL_OK) {
-        return rc;
+    if (h->will_ctx != NULL) {
+        return seal_own(h, w, in, cap);
     }
-    rc = mqttseal_seal_ex(ctx, w->p, cap, &w->len, in->topic, strlen(in->topic),
-                          in->data, in->len,
-                          in->retained ? MQTTSEAL_SEAL_RETAINED : 0U);
-    if (ctx != h->ctx) {
-        mqttseal_ctx_free(ctx);
-    }
-    return rc;
+    return mqttseal_seal_ex(h->ctx, w->p, cap, &w->len, in->topic,
+                            strlen(in->topic), in->data, in->len,
+                            in->retained ? MQTTSEAL_SEAL_RETAINED : 0U);
 }
 
 static int will_make(mqttseal_paho *h, const will_in *in,

@@ -202,8 +202,9 @@ static size_t garbage(unsigned char *out, size_t cap, long k)
         break;
     case RESERVED:
         len = seal(g.forger, out, cap, (uint32_t)k);
-        /* Bits 2..7; bit 1 is the sealed-as-retained flag (E_AUTH). */
-        out[1] = (unsigned char)(out[1] | 4U << rnd(6));
+        /* Bits 3..7; bits 1 (sealed as retained) and 2 (signed) are
+         * authenticated flags (E_AUTH). */
+        out[1] = (unsigned char)(out[1] | 8U << rnd(5));
         reason = MQTTSEAL_E_RESERVED;
         break;
     case CATEGORIES:

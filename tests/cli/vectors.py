@@ -84,7 +84,8 @@ def expect(v, env):
         ("version", "1"),
         ("suite", "1 (XChaCha20-Poly1305-IETF)"),
         ("flags", "0x%02x" % (("timestamp_ms" in v) |
-                               (v.get("sealed_retained") == "1") << 1)),
+                               (v.get("sealed_retained") == "1") << 1 |
+                               (v.get("signed") == "1") << 2)),
         ("key id", v["key_id"]),
         ("session id", v["session_id"]),
         ("sequence", v["seq"]),
@@ -98,6 +99,7 @@ def expect(v, env):
         lines.append(("timestamp", "none"))
     lines += [
         ("header length", f"{header_len} bytes"),
+        ("signed", "yes" if v.get("signed") == "1" else "no"),
         ("payload length", f"{len(plain)} bytes"),
         ("envelope length", f"{len(env)} bytes"),
     ]

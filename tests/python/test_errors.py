@@ -57,7 +57,7 @@ class TaxonomyTest(ErrorTestCase):
         with open(support.HEADER_FILE, encoding="utf-8") as f:
             codes = {int(c) for c in re.findall(
                 r"MQTTSEAL_E_\w+\s*=\s*(\d+)", f.read())}
-        self.assertEqual(len(codes), 37)
+        self.assertEqual(len(codes), 43)
         self.assertEqual(max(codes) + 1, sizes.ERR_COUNT)
         classes = {errors.error_class(c) for c in codes}
         self.assertEqual(len(classes), len(codes))
@@ -251,8 +251,8 @@ class EnvelopeErrorsTest(ErrorTestCase):
         e = self.env
         self.parse_and_open(mqttseal.VersionError, b"\x91" + e[1:])
         self.parse_and_open(mqttseal.SuiteError, b"\x8a" + e[1:])
-        # bit 1 is "sealed as retained"; bits 2..7 are reserved
-        for bit in range(2, 8):
+        # bit 1 is "sealed as retained", bit 2 "signed"; 3..7 are reserved
+        for bit in range(3, 8):
             self.parse_and_open(mqttseal.ReservedFlagError,
                                 e[:1] + bytes([e[1] | 1 << bit]) + e[2:])
 
@@ -263,7 +263,8 @@ class EnvelopeErrorsTest(ErrorTestCase):
 
     def test_oversize(self):
         h = (b"\x89\x00\x01" + bytes(12) + b"\x00" +
-             reference.varint(sizes.PLAINTEXT_MAX + 1))
+             reference.varint(sizes.MQTT_PAYLOAD_MAX - sizes.HEADER_MAX
+                              - sizes.ABYTES + 1))
         self.parse_and_open(mqttseal.OversizeError, h + bytes(16))
 
     def test_malformed_reason(self):

@@ -19,7 +19,7 @@ from nacl.encoding import RawEncoder
 from nacl.exceptions import CryptoError
 from nacl.hash import blake2b
 
-PLAINTEXT_MAX = 268435455 - 58
+CT_LEN_MAX = 268435455 - 58  # section 2: the ct_len maximum
 
 
 class Reject(Exception):
@@ -94,7 +94,7 @@ def parse_header(env):
         raise Reject("E_SUITE")
     if len(env) < 2:
         raise Reject("E_TRUNCATED")
-    if env[1] & 0xFC:
+    if env[1] & 0xF8:
         raise Reject("E_RESERVED")
     key_id, pos = read_varint(env, 2, 2**32 - 1)
     if len(env) - pos < 12:
@@ -104,7 +104,7 @@ def parse_header(env):
     if env[1] & 1:
         _, pos = read_varint(env, pos, 2**63 - 1)
     ct_len, pos = read_varint(env, pos, 2**64 - 1)
-    if ct_len > PLAINTEXT_MAX:
+    if ct_len > CT_LEN_MAX:
         raise Reject("E_OVERSIZE")
     if len(env) - pos < ct_len + 16:
         raise Reject("E_TRUNCATED")

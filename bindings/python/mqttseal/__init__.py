@@ -16,6 +16,7 @@ from .context import (Context, Header, OPEN_RETAINED, SEAL_RETAINED, Stats,
 from .errors import *  # noqa: F401,F403 (one class per error code)
 from .errors import __all__ as _errors_all
 from .keyring import KeyInfo, Keyring
+from .signing import Signer, Trust, signer_id_of
 
 __version__ = "0.1.0"
 
@@ -39,6 +40,7 @@ def init():
 init()
 
 __all__ = (["Context", "Keyring", "KeyInfo", "Header", "Stats",
+            "Signer", "Trust", "signer_id_of",
             "OPEN_RETAINED", "SEAL_RETAINED",
             "parse_header", "topic_check", "filter_check", "sizes",
             "library_version", "library_path", "init", "__version__"]

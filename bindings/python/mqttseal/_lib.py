@@ -94,6 +94,7 @@ lib, path = _load()
 # --- structures (must match include/mqttseal/mqttseal.h) -------------------
 
 SESSIONIDBYTES = 12
+SIGNERIDBYTES = 8   # MQTTSEAL_SIGNERIDBYTES
 
 
 class Diag(ctypes.Structure):
@@ -113,7 +114,9 @@ class Header(ctypes.Structure):
                 ("timestamp_ms", ctypes.c_uint64),
                 ("sealed_retained", ctypes.c_int),
                 ("header_len", ctypes.c_size_t),
-                ("payload_len", ctypes.c_size_t)]
+                ("payload_len", ctypes.c_size_t),
+                ("is_signed", ctypes.c_int),
+                ("signer_id", ctypes.c_ubyte * SIGNERIDBYTES)]
 
 
 ERR_COUNT = 44   # MQTTSEAL_ERR_COUNT: one more than the largest error code
@@ -202,6 +205,37 @@ _PROTOS = {
     "mqttseal_header_parse": (_int, [ctypes.POINTER(Header), _cp, _sz]),
     "mqttseal_topic_check": (_int, [_cp, _sz]),
     "mqttseal_filter_check": (_int, [_cp, _sz]),
+    # signatures
+    "mqttseal_signeridbytes": (_sz, []),
+    "mqttseal_signbytes": (_sz, []),
+    "mqttseal_sign_publickeybytes": (_sz, []),
+    "mqttseal_sign_seedbytes": (_sz, []),
+    "mqttseal_signed_overhead": (_sz, []),
+    "mqttseal_signer_generate": (_int, [_pvp]),
+    "mqttseal_signer_from_seed": (_int, [_pvp, _buf]),
+    "mqttseal_signer_load_string":
+        (_int, [_pvp, _cp, _sz, ctypes.POINTER(Diag)]),
+    "mqttseal_signer_load_file": (_int, [_pvp, _cp, ctypes.POINTER(Diag)]),
+    "mqttseal_signer_save_file": (_int, [_vp, _cp]),
+    "mqttseal_signer_public_key": (None, [_vp, _buf]),
+    "mqttseal_signer_id": (None, [_vp, _buf]),
+    "mqttseal_signer_id_of": (None, [_buf, _cp]),
+    "mqttseal_signer_export": (_int, [_vp, _buf, _sz, _psz]),
+    "mqttseal_signer_free": (None, [_vp]),
+    "mqttseal_ctx_set_signer": (_int, [_vp, _vp]),
+    "mqttseal_trust_new": (_int, [_pvp]),
+    "mqttseal_trust_load_string":
+        (_int, [_pvp, _cp, _sz, ctypes.POINTER(Diag)]),
+    "mqttseal_trust_load_file": (_int, [_pvp, _cp, ctypes.POINTER(Diag)]),
+    "mqttseal_trust_add": (_int, [_vp, _cp, _cp, ctypes.POINTER(_cp), _sz,
+                                  _i64]),
+    "mqttseal_trust_require": (_int, [_vp, _cp]),
+    "mqttseal_trust_name": (_int, [_vp, _cp, _buf, _sz]),
+    "mqttseal_trust_to_string": (_int, [_vp, _buf, _sz, _psz]),
+    "mqttseal_trust_save_file": (_int, [_vp, _cp]),
+    "mqttseal_trust_free": (None, [_vp]),
+    "mqttseal_ctx_set_trust": (_int, [_vp, _vp]),
+    "mqttseal_ctx_signer_name": (_int, [_vp, _cp, _buf, _sz]),
 }
 
 

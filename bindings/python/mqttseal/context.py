@@ -38,14 +38,17 @@ SEAL_RETAINED = 0x1    # seal(..., retained=True)
 
 Header = collections.namedtuple(
     "Header", "version suite flags key_id session_id seq timestamp_ms "
-              "header_len payload_len sealed_retained")
+              "header_len payload_len sealed_retained is_signed signer_id")
 Header.__doc__ = """Envelope header fields.
 
 session_id is 12 bytes; timestamp_ms is Unix milliseconds or None when the
 sender sent no timestamp; payload_len is the plaintext length;
 sealed_retained is True when the publisher sealed it as retained (an
 authenticated header flag once open() accepted it; unauthenticated from
-parse_header)."""
+parse_header). is_signed: the flags say a signature is inside (once
+open() accepted it: the signature verified against the trust list);
+signer_id: the signer's 8-byte id after a successful open of a signed
+envelope, else None (Context.signer_name(id) names it)."""
 
 _STATS_FIELDS = ("sealed", "opened", "refused", "refused_by",
                  "sessions_new", "replay_tracked", "replay_remembered",
@@ -64,7 +67,9 @@ mark). *_bytes: memory of the replay tables and of the key cache."""
 def _header(h):
     return Header(h.version, h.suite, h.flags, h.key_id, bytes(h.session_id),
                   h.seq, h.timestamp_ms if h.has_timestamp else None,
-                  h.header_len, h.payload_len, bool(h.sealed_retained))
+                  h.header_len, h.payload_len, bool(h.sealed_retained),
+                  bool(h.is_signed),
+                  bytes(h.signer_id) if any(h.signer_id) else None)
 
 
 # --- fork safety --------------------------------------------------------------
@@ -156,7 +161,9 @@ class Context(Handle):
     fleet (bool: use_fleet_defaults(), applied first so the other options
     refine it), replay (bool), replay_window (bits), replay_sessions,
     replay_capacity, timestamps (bool), max_age_ms, skew_ms,
-    retained_max_age_ms, max_levels, cache_size.
+    retained_max_age_ms, max_levels, cache_size, signer (a Signer: every
+    seal is signed), trust (a Trust: signed envelopes are checked
+    against it, unsigned ones refused where it requires signatures).
     """
 
     _free = staticmethod(_c.mqttseal_ctx_free)
@@ -221,6 +228,10 @@ class Context(Handle):
                 self.set_max_levels(o.pop("max_levels"))
             if "cache_size" in o:
                 self.set_cache_size(o.pop("cache_size"))
+            if "signer" in o:
+                self.set_signer(o.pop("signer"))
+            if "trust" in o:
+                self.set_trust(o.pop("trust"))
             if o:
                 raise TypeError("unknown Context option(s): %s"
                                 % ", ".join(sorted(o)))
@@ -402,6 +413,49 @@ class Context(Handle):
             raise InvalidArgumentError(detail="cache size must be >= 1")
         with self._use() as p:
             check(_c.mqttseal_ctx_set_cache_size(p, int(entries)))
+
+    def set_signer(self, signer):
+        """Sign every envelope sealed from now on with signer (a Signer,
+        copied: close it whenever you like); None stops signing. A signed
+        envelope is 72 bytes (sizes.SIGNED_OVERHEAD) larger."""
+        from .signing import Signer
+        if signer is not None and not isinstance(signer, Signer):
+            raise TypeError("signer must be a mqttseal.Signer or None")
+        with self._use() as p:
+            if signer is None:
+                check(_c.mqttseal_ctx_set_signer(p, None))
+                return
+            with signer._use() as sp:
+                check(_c.mqttseal_ctx_set_signer(p, sp))
+
+    def set_trust(self, trust):
+        """Check signed envelopes against trust (a Trust, copied); None
+        removes it (every signed envelope is then SignerUnknownError and
+        nothing is required)."""
+        from .signing import Trust
+        if trust is not None and not isinstance(trust, Trust):
+            raise TypeError("trust must be a mqttseal.Trust or None")
+        with self._use() as p:
+            if trust is None:
+                check(_c.mqttseal_ctx_set_trust(p, None))
+                return
+            with trust._use() as tp:
+                check(_c.mqttseal_ctx_set_trust(p, tp))
+
+    def signer_name(self, signer_id):
+        """The name this context's trust list gives signer_id (8 bytes,
+        e.g. Header.signer_id), or None when it lists no such signer."""
+        sid = _data(signer_id, "signer_id")
+        if len(sid) != sizes.SIGNERIDBYTES:
+            raise InvalidArgumentError(detail="signer_id must be %d bytes"
+                                       % sizes.SIGNERIDBYTES)
+        buf = ctypes.create_string_buffer(80)
+        with self._use() as p:
+            rc = _c.mqttseal_ctx_signer_name(p, sid, buf, len(buf))
+        if rc == 38:
+            return None
+        check(rc)
+        return buf.value.decode("utf-8")
 
     def set_keyring(self, keyring):
         """Replace the keys (rotation at run time). The replay state and

@@ -32,6 +32,12 @@ Taxonomy (abstract groups have no code of their own)::
                               SessionLostError 33, ReplayBackendError 43
         FreshnessError        StaleError 23, FutureError 24,
                               NoTimestampError 25
+        OriginError           who signed it (trust list): SignatureRequiredError
+                              37, SignerUnknownError 38,
+                              SignerNotGrantedError 39, SignerExpiredError
+                              40, SignatureError 41
+      TrustError              TrustSyntaxError 42 (trust-list or signer-key
+                              text malformed)
 
 Each class also names a rejection ``reason`` (a Reason member): what the
 paho integration passes to ``on_reject`` when open() raises it.
@@ -60,6 +66,12 @@ class Reason(str, enum.Enum):
     STALE = "stale"
     FUTURE = "future"
     NO_TIMESTAMP = "no_timestamp"
+    SIG_REQUIRED = "sig_required"  # unsigned where the trust list
+                                   # requires a signature
+    SIGNER_UNKNOWN = "signer_unknown"        # signer not in the trust list
+    SIGNER_NOT_GRANTED = "signer_not_granted"  # signer outside its filters
+    SIGNER_EXPIRED = "signer_expired"        # signer's trust entry expired
+    SIGNATURE = "signature"        # signature invalid (forged or altered)
     TOPIC = "topic"                # empty/invalid topic (e.g. an alias),
                                    # or more levels than allowed
     ERROR = "error"                # anything else (out of memory, ...)
@@ -155,6 +167,16 @@ class ReplayRejectedError(RejectedError):
 
 class FreshnessError(RejectedError):
     """The timestamp check failed."""
+
+
+class OriginError(RejectedError):
+    """The signature check against the trust list failed: the envelope
+    authenticated under the topic key, but its origin is not accepted."""
+
+
+class TrustError(KeyringError):
+    """A trust list or signer key is malformed (``.line`` names the
+    line)."""
 
 
 # --- one class per code -----------------------------------------------------
@@ -388,6 +410,47 @@ class FileOwnerError(ResourceError):
     code = 36
 
 
+class SignatureRequiredError(OriginError):
+    """Unsigned envelope on a topic the trust list requires signed."""
+
+    code = 37
+    reason = Reason.SIG_REQUIRED
+
+
+class SignerUnknownError(OriginError):
+    """Signed by a key not in the trust list."""
+
+    code = 38
+    reason = Reason.SIGNER_UNKNOWN
+
+
+class SignerNotGrantedError(OriginError):
+    """The signer may not publish on this topic."""
+
+    code = 39
+    reason = Reason.SIGNER_NOT_GRANTED
+
+
+class SignerExpiredError(OriginError):
+    """The signer's trust entry has expired."""
+
+    code = 40
+    reason = Reason.SIGNER_EXPIRED
+
+
+class SignatureError(OriginError):
+    """Signature invalid, or the signed inner malformed or truncated."""
+
+    code = 41
+    reason = Reason.SIGNATURE
+
+
+class TrustSyntaxError(TrustError):
+    """Trust-list or signer-key text malformed (see ``.line``)."""
+
+    code = 42
+
+
 class ReplayBackendError(ReplayRejectedError):
     """The shared replay-state store (e.g. Redis) could not answer: the
     message was refused, not delivered unchecked."""
@@ -406,7 +469,9 @@ _BY_CODE = {c.code: c for c in (
     StaleError, FutureError, NoTimestampError, SequenceExhaustedError,
     NoPrimaryError, KeyringSyntaxError, KeyringPermissionsError, FileIOError,
     StateCorruptError, DuplicateKeyError, SessionLostError, CryptoInitError,
-    TopicDepthError, FileOwnerError, ReplayBackendError,
+    TopicDepthError, FileOwnerError, SignatureRequiredError,
+    SignerUnknownError, SignerNotGrantedError, SignerExpiredError,
+    SignatureError, TrustSyntaxError, ReplayBackendError,
 )}
 
 
@@ -447,5 +512,6 @@ __all__ = (["Reason", "ClosedError", "MqttsealError", "UsageError",
             "TopicError", "FilterError", "KeyringError", "ResourceError",
             "RejectedError", "EnvelopeError", "MalformedError",
             "KeyAccessError", "ReplayRejectedError", "FreshnessError",
+            "OriginError", "TrustError",
             "error_class", "strerror"]
            + sorted(c.__name__ for c in _BY_CODE.values()))
