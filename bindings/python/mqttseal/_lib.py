@@ -113,10 +113,12 @@ class Header(ctypes.Structure):
                 ("timestamp_ms", ctypes.c_uint64),
                 ("sealed_retained", ctypes.c_int),
                 ("header_len", ctypes.c_size_t),
-                ("payload_len", ctypes.c_size_t)]
+                ("payload_len", ctypes.c_size_t),
+                ("is_signed", ctypes.c_int),
+                ("signer_id", ctypes.c_ubyte * 8)]
 
 
-ERR_COUNT = 37   # MQTTSEAL_ERR_COUNT: one more than the largest error code
+ERR_COUNT = 43   # MQTTSEAL_ERR_COUNT: one more than the largest error code
 
 
 class Stats(ctypes.Structure):
