@@ -11,6 +11,9 @@
  * fuzz_open (with its topic) and of fuzz_header:
  *
  *   build/fuzz/fuzz_mkcorpus fuzz/corpus tests/vectors
+ *
+ * (signed.txt's envelopes become seeds of fuzz_signed, whose signers
+ * have the vectors' seeds.)
  */
 #include <sodium.h>
 #include <stdio.h>
@@ -146,6 +149,137 @@ static void open_seeds(void)
     roundtrip_seed("rt-expired", 0xc0, "q", 5, 17, 0x80, "expired");
     roundtrip_seed("rt-in-place", 0x26, "in/place", 1u << 20, 511, 0, "ip");
     mqttseal_ctx_free(ctx);
+}
+
+/* fuzz_signed (its options: 0x02 round trip, signer << 2, 0x10
+ * unsigned, 0x20 raw inner, 0x40 replay). Signer seeds as there. */
+static mqttseal_ctx *signer_ctx(unsigned char start)
+{
+    unsigned char seed[MQTTSEAL_SIGN_SEEDBYTES];
+    mqttseal_signer *s = NULL;
+    mqttseal_ctx *ctx = open_ctx();
+
+    for (unsigned i = 0; i < sizeof seed; i++) {
+        seed[i] = (unsigned char)(start + i);
+    }
+    if (mqttseal_signer_from_seed(&s, seed) != MQTTSEAL_OK ||
+        mqttseal_ctx_set_signer(ctx, s) != MQTTSEAL_OK) {
+        exit(1);
+    }
+    mqttseal_signer_free(s);
+    return ctx;
+}
+
+static void signed_seed(mqttseal_ctx *ctx, const char *name, unsigned opt,
+                        const char *topic, int is_signed, const char *msg)
+{
+    unsigned char in[2 + 255 + MQTTSEAL_SEALED_BYTES(256)];
+    mqttseal_header f;
+    size_t tlen = strlen(topic), env_len = 0;
+
+    memset(&f, 0, sizeof f);
+    f.key_id = 1;
+    memset(f.session_id, 0x5e, sizeof f.session_id);
+    f.seq = 3;
+    f.is_signed = is_signed;
+    in[0] = (unsigned char)opt;
+    in[1] = (unsigned char)tlen;
+    memcpy(in + 2, topic, tlen);
+    if (ms_test_seal_fields(ctx, in + 2 + tlen, sizeof in - 2 - tlen, &env_len,
+                            topic, tlen, (const unsigned char *)msg,
+                            strlen(msg), &f) != MQTTSEAL_OK) {
+        fprintf(stderr, "seal %s failed\n", name);
+        exit(1);
+    }
+    put("signed", name, in, 2 + tlen + env_len);
+}
+
+static void signed_roundtrip_seed(const char *name, unsigned opt,
+                                  const char *topic, const char *msg,
+                                  size_t mlen)
+{
+    unsigned char in[512];
+    size_t tlen = strlen(topic), n = 0;
+
+    in[n++] = (unsigned char)(opt | 0x02U);
+    in[n++] = (unsigned char)tlen;
+    memcpy(in + n, topic, tlen);
+    n += tlen;
+    for (int i = 0; i < 8; i++) {
+        in[n++] = (unsigned char)(i == 0 ? 9 : 0);
+    }
+    in[n++] = 77; /* the bit to flip, in the header */
+    in[n++] = 0;
+    memcpy(in + n, msg, mlen);
+    put("signed", name, in, n + mlen);
+}
+
+static void signed_seeds(void)
+{
+    mqttseal_ctx *a = signer_ctx(0x80), *b = signer_ctx(0xa0);
+    mqttseal_ctx *c = signer_ctx(0xc0), *plain = open_ctx();
+    char raw[80];
+
+    signed_seed(a, "a-granted", 0, "a/b", 1, "21.5");
+    signed_seed(a, "a-granted-replay", 0x40, "s/q/x", 1, "{\"v\":1}");
+    signed_seed(a, "a-granted-in-place", 0x01, "site/a/temp", 1, "");
+    signed_seed(a, "a-not-granted", 0, "b/x", 1, "nope");
+    signed_seed(b, "b-granted", 0, "b/q", 1, "b");
+    signed_seed(c, "c-unknown", 0, "a/b", 1, "who");
+    signed_seed(plain, "unsigned-required", 0, "r/x/y", 0, "strip");
+    signed_seed(plain, "unsigned-free", 0, "free/topic", 0, "ok");
+    signed_seed(plain, "raw-short", 0, "a/b", 1, "short inner");
+    signed_roundtrip_seed("rt-a", 0x00, "a/x", "hello", 5);
+    signed_roundtrip_seed("rt-a-plus", 0x01, "s/k/x", "plus", 4);
+    signed_roundtrip_seed("rt-b-not-granted", 0x04, "a/x", "b", 1);
+    signed_roundtrip_seed("rt-c-unknown", 0x08, "a", "c", 1);
+    signed_roundtrip_seed("rt-e-expired", 0x0c, "z", "e", 1);
+    signed_roundtrip_seed("rt-unsigned-required", 0x10, "r/1/2", "u", 1);
+    signed_roundtrip_seed("rt-unsigned", 0x10, "q", "u", 1);
+    memset(raw, 0x33, sizeof raw);
+    signed_roundtrip_seed("rt-raw-71", 0x20, "a/b", raw, 71);
+    signed_roundtrip_seed("rt-raw-80", 0x20, "a/b", raw, 80);
+    mqttseal_ctx_free(a);
+    mqttseal_ctx_free(b);
+    mqttseal_ctx_free(c);
+    mqttseal_ctx_free(plain);
+}
+
+/* fuzz_trust: a saved trust list, and signer-key texts. */
+static void trust_seeds(void)
+{
+    static const char *const fa[] = {"site/#", "a/+/c", "#"};
+    static const char *const fb[] = {"$SYS/x", "+"};
+    unsigned char pk[MQTTSEAL_SIGN_PUBLICKEYBYTES];
+    char text[2048], b64[45];
+    mqttseal_trust *t = NULL;
+    size_t len = 0;
+
+    if (mqttseal_trust_new(&t) != MQTTSEAL_OK) {
+        exit(1);
+    }
+    for (unsigned i = 0; i < sizeof pk; i++) {
+        pk[i] = (unsigned char)(i * 3U + 1U);
+    }
+    (void)mqttseal_trust_add(t, "sensor-a", pk, fa, 3, 0);
+    pk[0] ^= 0xff;
+    (void)mqttseal_trust_add(t, "gw_b.2", pk, fb, 2, 253402300799);
+    (void)mqttseal_trust_require(t, "site/+/temp");
+    (void)mqttseal_trust_require(t, "#");
+    if (mqttseal_trust_to_string(t, text, sizeof text, &len) != MQTTSEAL_OK) {
+        exit(1);
+    }
+    put("trust", "saved", text, len);
+    mqttseal_trust_free(t);
+    sodium_bin2base64(b64, sizeof b64, pk, sizeof pk,
+                      sodium_base64_VARIANT_ORIGINAL);
+    len =
+        (size_t)snprintf(text, sizeof text,
+                         "# signer\r\nmqttseal-signer 1\r\n\nsecret %s\n", b64);
+    put("trust", "signer-key", text, len);
+    len = (size_t)snprintf(text, sizeof text, "mqttseal-signer 1\nsecret %s",
+                           b64);
+    put("trust", "signer-key-no-newline", text, len);
 }
 
 /* Hand-made header edge cases, one per row of the parsing table. */
@@ -345,7 +479,7 @@ static size_t unhex(unsigned char *out, size_t cap, const char *hex)
 
 /* "name = ...", "topic = <hex>", "envelope = <hex>" blocks; a seed per
  * envelope, written when its block ends. */
-static void vector_seeds(const char *dir, const char *file)
+static void vector_seeds(const char *dir, const char *file, const char *harness)
 {
     static char line[1 << 16];
     static unsigned char topic[256], env[1 << 15],
@@ -369,7 +503,7 @@ static void vector_seeds(const char *dir, const char *file)
                 memcpy(in + 2, topic, tlen);
                 memcpy(in + 2 + tlen, env, elen);
                 snprintf(seed, sizeof seed, "vec-%s", name);
-                put("open", seed, in, 2 + tlen + elen);
+                put(harness, seed, in, 2 + tlen + elen);
                 put("header", seed, env, elen);
             }
             elen = tlen = 0;
@@ -404,9 +538,12 @@ int main(int argc, char **argv)
     replay_seeds();
     replay_sequence_seeds();
     filter_seeds();
+    signed_seeds();
+    trust_seeds();
     if (argc == 3) {
-        vector_seeds(argv[2], "envelopes.txt");
-        vector_seeds(argv[2], "malformed.txt");
+        vector_seeds(argv[2], "envelopes.txt", "open");
+        vector_seeds(argv[2], "malformed.txt", "open");
+        vector_seeds(argv[2], "signed.txt", "signed");
     }
     return 0;
 }

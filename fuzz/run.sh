@@ -3,9 +3,9 @@
 #
 #   fuzz/run.sh HARNESS SECONDS [libFuzzer options...]
 #
-# HARNESS is open, header, keyring, replay_state or filter (a fuzz_
-# prefix is accepted). The first run configures a clang build in
-# build-hard-fuzz/ (or $MQTTSEAL_FUZZ_BUILD) with -Dfuzzing=true and
+# HARNESS is open, header, keyring, replay_state, filter, trust or
+# signed (a fuzz_ prefix is accepted). The first run configures a clang
+# build in build-hard-fuzz/ (or $MQTTSEAL_FUZZ_BUILD) with -Dfuzzing=true and
 # address and undefined sanitizers that abort on the first report. The
 # fuzzer works on a copy of fuzz/corpus/HARNESS kept in the build dir, so
 # what it learns carries over to the next run without touching the

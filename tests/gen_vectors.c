@@ -1,10 +1,13 @@
 /*
- * Writes tests/vectors/envelopes.txt, the known-answer vectors, and
+ * Writes tests/vectors/envelopes.txt, the known-answer vectors,
  * (with the argument "malformed") tests/vectors/malformed.txt, the
- * negative ones, from the test-only deterministic entry point
- * ms_test_seal_fields. Run by hand after a deliberate format change:
+ * negative ones, and (with "signed", gen_signed.c)
+ * tests/vectors/signed.txt, the signed ones, from the test-only
+ * deterministic entry point ms_test_seal_fields. Run by hand after a
+ * deliberate format change:
  *   build/tests/gen_vectors > tests/vectors/envelopes.txt
  *   build/tests/gen_vectors malformed > tests/vectors/malformed.txt
+ *   build/tests/gen_vectors signed > tests/vectors/signed.txt
  * test_vectors then checks the library reproduces every byte.
  */
 #include <sodium.h>
@@ -13,6 +16,7 @@
 #include <string.h>
 
 #include "ctx.h"
+#include "gen_vectors.h"
 #include "mqttseal/mqttseal.h"
 #include "topic.h"
 
@@ -54,7 +58,7 @@ static const spec specs[] = {
      1764000000000ULL, 16, 1},
 };
 
-static void hex(const char *label, const unsigned char *p, size_t n)
+void gv_hex(const char *label, const unsigned char *p, size_t n)
 {
     printf("%s = ", label);
     for (size_t i = 0; i < n; i++) {
@@ -63,7 +67,7 @@ static void hex(const char *label, const unsigned char *p, size_t n)
     printf("\n");
 }
 
-static void root_key(unsigned char key[32], unsigned seed)
+void gv_root_key(unsigned char key[32], unsigned seed)
 {
     for (unsigned i = 0; i < 32; i++) {
         key[i] = (unsigned char)(i + 0x20U * seed);
@@ -71,7 +75,7 @@ static void root_key(unsigned char key[32], unsigned seed)
 }
 
 /* The node key after each level, and the message key. */
-static void print_keys(const unsigned char root[32], const char *t)
+void gv_print_keys(const unsigned char root[32], const char *t)
 {
     unsigned char node[32], next[32];
     const char *level = t;
@@ -96,7 +100,16 @@ static void print_keys(const unsigned char root[32], const char *t)
     }
     printf("\n");
     ms_kdf_message(next, node);
-    hex("message_key", next, 32);
+    gv_hex("message_key", next, 32);
+}
+
+/* 600 bytes in 60 levels of 9 letters (the long-topic vectors). */
+void gv_long_topic(char t[601])
+{
+    for (size_t i = 0; i < 600; i++) {
+        t[i] = (i % 10 == 9) ? '/' : (char)('a' + i % 26);
+    }
+    t[600] = '\0';
 }
 
 static int emit(const spec *s, const char *topic)
@@ -109,7 +122,7 @@ static int emit(const spec *s, const char *topic)
     size_t n = 0;
     int rc;
 
-    root_key(root, s->root_seed);
+    gv_root_key(root, s->root_seed);
     for (size_t i = 0; i < s->len; i++) {
         msg[i] = (unsigned char)(i * 7U + 3U);
     }
@@ -138,10 +151,10 @@ static int emit(const spec *s, const char *topic)
         return 1;
     }
     printf("\nname = %s\n", s->name);
-    hex("root_key", root, 32);
+    gv_hex("root_key", root, 32);
     printf("key_id = %u\n", (unsigned)s->key_id);
-    hex("topic", (const unsigned char *)topic, strlen(topic));
-    hex("session_id", h.session_id, 12);
+    gv_hex("topic", (const unsigned char *)topic, strlen(topic));
+    gv_hex("session_id", h.session_id, 12);
     printf("seq = %llu\n", (unsigned long long)s->seq);
     if (s->has_ts) {
         printf("timestamp_ms = %llu\n", (unsigned long long)s->ts);
@@ -149,9 +162,9 @@ static int emit(const spec *s, const char *topic)
     if (s->retained) {
         printf("sealed_retained = 1\n");
     }
-    hex("plaintext", msg, s->len);
-    print_keys(root, topic);
-    hex("envelope", env, n);
+    gv_hex("plaintext", msg, s->len);
+    gv_print_keys(root, topic);
+    gv_hex("envelope", env, n);
     mqttseal_ctx_free(ctx);
     mqttseal_keyring_free(kr);
     free(msg);
@@ -183,8 +196,8 @@ typedef struct variant {
 static const variant variants[] = {
     {"valid", "OK", "site/a/temp", 0, 0, BYTES(""), 0, 0},
     {"truncated", "E_TRUNCATED", "site/a/temp", 0, 0, BYTES(""), 48, 0},
-    {"trailing-byte", "E_TRAILING", "site/a/temp", AT_END, 0, BYTES("\x00"),
-     0, 0},
+    {"trailing-byte", "E_TRAILING", "site/a/temp", AT_END, 0, BYTES("\x00"), 0,
+     0},
     {"version-2", "E_VERSION", "site/a/temp", 0, 1, BYTES("\x91"), 0, 0},
     {"suite-2", "E_SUITE", "site/a/temp", 0, 1, BYTES("\x8a"), 0, 0},
     {"not-sealed", "E_NOT_SEALED", "site/a/temp", 0, 1, BYTES("\x7b"), 0, 0},
@@ -194,17 +207,15 @@ static const variant variants[] = {
      * bits 3..7 reserved. The flags byte is decided before any field is
      * read. */
     {"reserved-flag", "E_RESERVED", "site/a/temp", 1, 1, BYTES("\x08"), 0, 0},
-    {"reserved-flag-7", "E_RESERVED", "site/a/temp", 1, 1, BYTES("\x83"), 0,
-     0},
-    {"reserved-flag-then-end", "E_RESERVED", "site/a/temp", 1, 1,
-     BYTES("\x08"), 2, 0},
+    {"reserved-flag-7", "E_RESERVED", "site/a/temp", 1, 1, BYTES("\x83"), 0, 0},
+    {"reserved-flag-then-end", "E_RESERVED", "site/a/temp", 1, 1, BYTES("\x08"),
+     2, 0},
     {"reserved-flag-bad-varint", "E_RESERVED", "site/a/temp", 1, 2,
      BYTES("\x08\x81\x00"), 0, 0},
-    {"retained-flag-added", "E_AUTH", "site/a/temp", 1, 1, BYTES("\x02"), 0,
-     0},
+    {"retained-flag-added", "E_AUTH", "site/a/temp", 1, 1, BYTES("\x02"), 0, 0},
     /* key_id: at most 2^32 - 1. */
-    {"nonminimal-key-id", "E_VARINT", "site/a/temp", 2, 1, BYTES("\x81\x00"),
-     0, 0},
+    {"nonminimal-key-id", "E_VARINT", "site/a/temp", 2, 1, BYTES("\x81\x00"), 0,
+     0},
     {"key-id-2^32", "E_VARINT", "site/a/temp", 2, 1,
      BYTES("\x80\x80\x80\x80\x10"), 0, 0},
     {"key-id-truncated", "E_TRUNCATED", "site/a/temp", 2, 1, BYTES("\x81"), 3,
@@ -268,14 +279,14 @@ static const variant variants[] = {
      BYTES("\xff\xff\xff\xff\xff\x00"), 0, 0},
     {"ct-len-truncated-above-max", "E_TRUNCATED", "site/a/temp", 16, 33,
      BYTES("\xff\xff\xff\xff"), 0, 0},
-    {"ct-len-short-by-one", "E_TRUNCATED", "site/a/temp", 16, 1,
-     BYTES("\x11"), 0, 0},
-    {"ct-len-long-by-one", "E_TRAILING", "site/a/temp", 16, 1, BYTES("\x0f"),
+    {"ct-len-short-by-one", "E_TRUNCATED", "site/a/temp", 16, 1, BYTES("\x11"),
      0, 0},
+    {"ct-len-long-by-one", "E_TRAILING", "site/a/temp", 16, 1, BYTES("\x0f"), 0,
+     0},
     /* Topic checks come before the header is parsed. */
     {"empty-topic", "E_TOPIC_EMPTY", "", 0, 1, BYTES("\x7b"), 0, 0},
-    {"wildcard-topic", "E_TOPIC_INVALID", "site/+/temp", 0, 1, BYTES("\x7b"),
-     0, 0},
+    {"wildcard-topic", "E_TOPIC_INVALID", "site/+/temp", 0, 1, BYTES("\x7b"), 0,
+     0},
     {"flipped-tag", "E_AUTH", "site/a/temp", 0, 0, BYTES(""), 0, 1},
     {"wrong-topic", "E_AUTH", "site/a/hum", 0, 0, BYTES(""), 0, 0},
 };
@@ -312,28 +323,71 @@ static const kvariant kvariants[] = {
     {"keyed-wrong-key", "E_AUTH", 2, NOW, 0, 0, {{2, "#", NULL, 1}}},
     {"keyed-bad-tag", "E_AUTH", 2, NOW, 0, 1, {{2, "site/#", NULL, 0}}},
     {"unknown-key", "E_UNKNOWN_KEY", 9, NOW, 0, 0, {{1, "#", NULL, 0}}},
-    {"unknown-key-no-grant", "E_UNKNOWN_KEY", 9, NOW, 0, 0,
+    {"unknown-key-no-grant",
+     "E_UNKNOWN_KEY",
+     9,
+     NOW,
+     0,
+     0,
      {{1, "plant/#", NULL, 0}}},
-    {"unknown-key-bad-tag", "E_UNKNOWN_KEY", 9, NOW, 0, 1,
+    {"unknown-key-bad-tag", "E_UNKNOWN_KEY", 9, NOW, 0, 1, {{1, "#", NULL, 0}}},
+    {"unknown-key-truncated",
+     "E_TRUNCATED",
+     9,
+     NOW,
+     48,
+     0,
      {{1, "#", NULL, 0}}},
-    {"unknown-key-truncated", "E_TRUNCATED", 9, NOW, 48, 0,
-     {{1, "#", NULL, 0}}},
-    {"no-grant", "E_NO_GRANT", 2, NOW, 0, 0,
+    {"no-grant",
+     "E_NO_GRANT",
+     2,
+     NOW,
+     0,
+     0,
      {{1, "#", NULL, 0}, {2, "plant/#", NULL, 0}, {2, "site/a/hum", NULL, 0}}},
-    {"no-grant-whole-levels", "E_NO_GRANT", 2, NOW, 0, 0,
+    {"no-grant-whole-levels",
+     "E_NO_GRANT",
+     2,
+     NOW,
+     0,
+     0,
      {{2, "site/a/te/#", NULL, 0}, {2, "site/a/temp/x", NULL, 0}}},
-    {"no-grant-expired", "E_NO_GRANT", 2, NOW, 0, 0,
-     {{2, "plant/#", PAST, 0}}},
+    {"no-grant-expired", "E_NO_GRANT", 2, NOW, 0, 0, {{2, "plant/#", PAST, 0}}},
     {"key-expired", "E_KEY_EXPIRED", 2, NOW, 0, 0, {{2, "site/#", PAST, 0}}},
-    {"key-expired-most-specific", "E_KEY_EXPIRED", 2, NOW, 0, 0,
+    {"key-expired-most-specific",
+     "E_KEY_EXPIRED",
+     2,
+     NOW,
+     0,
+     0,
      {{2, "site/#", LATER, 0}, {2, "site/a/temp", PAST, 0}}},
-    {"key-valid-most-specific", "OK", 2, NOW, 0, 0,
+    {"key-valid-most-specific",
+     "OK",
+     2,
+     NOW,
+     0,
+     0,
      {{2, "#", PAST, 0}, {2, "site/a/#", NULL, 0}}},
-    {"key-expired-at-its-second", "E_KEY_EXPIRED", 2, NOW, 0, 0,
+    {"key-expired-at-its-second",
+     "E_KEY_EXPIRED",
+     2,
+     NOW,
+     0,
+     0,
      {{2, "#", AT_NOW, 0}}},
-    {"key-valid-before-its-second", "OK", 2, NOW - 1, 0, 0,
+    {"key-valid-before-its-second",
+     "OK",
+     2,
+     NOW - 1,
+     0,
+     0,
      {{2, "#", AT_NOW, 0}}},
-    {"key-expired-bad-tag", "E_KEY_EXPIRED", 2, NOW, 0, 1,
+    {"key-expired-bad-tag",
+     "E_KEY_EXPIRED",
+     2,
+     NOW,
+     0,
+     1,
      {{2, "site/#", PAST, 0}}},
 };
 
@@ -362,7 +416,7 @@ static void entry_key(unsigned char out[32], const kentry *k)
     int all = strcmp(f, "#") == 0;
     int subtree = !all && len >= 2 && f[len - 1] == '#';
 
-    root_key(node, k->seed);
+    gv_root_key(node, k->seed);
     len = subtree ? len - 2 : len; /* "P/#" -> the levels of "P" */
     for (size_t i = 0; !all && i <= len; i++) {
         if (i == len || f[i] == '/') {
@@ -394,7 +448,7 @@ static void keyring_hex(const kentry *keys)
                               k->expires ? " expires=" : "",
                               k->expires ? k->expires : "");
     }
-    hex("keyring", (const unsigned char *)text, n);
+    gv_hex("keyring", (const unsigned char *)text, n);
 }
 
 static int seal_base(unsigned char env[100], size_t *n, uint32_t key_id)
@@ -407,7 +461,7 @@ static int seal_base(unsigned char env[100], size_t *n, uint32_t key_id)
     mqttseal_header h;
     int rc;
 
-    root_key(root, 0);
+    gv_root_key(root, 0);
     memset(msg, 0x42, sizeof msg);
     memset(&h, 0, sizeof h);
     h.key_id = key_id;
@@ -434,7 +488,7 @@ static int emit_malformed(void)
     unsigned char root[32], env[100], e[160];
     size_t n = 0;
 
-    root_key(root, 0);
+    gv_root_key(root, 0);
     if (seal_base(env, &n, 1) != MQTTSEAL_OK) {
         return 1;
     }
@@ -450,10 +504,10 @@ static int emit_malformed(void)
         memcpy(e, env, n);
         m = mutate(e, n, &variants[i]);
         printf("\nname = %s\n", variants[i].name);
-        hex("root_key", root, 32);
-        hex("topic", (const unsigned char *)variants[i].topic,
-            strlen(variants[i].topic));
-        hex("envelope", e, m);
+        gv_hex("root_key", root, 32);
+        gv_hex("topic", (const unsigned char *)variants[i].topic,
+               strlen(variants[i].topic));
+        gv_hex("envelope", e, m);
         printf("error = %s\n", variants[i].error);
     }
     for (size_t i = 0; i < sizeof kvariants / sizeof kvariants[0]; i++) {
@@ -470,8 +524,8 @@ static int emit_malformed(void)
         printf("\nname = %s\n", k->name);
         keyring_hex(k->keys);
         printf("now_ms = %llu\n", (unsigned long long)k->now_ms);
-        hex("topic", (const unsigned char *)"site/a/temp", 11);
-        hex("envelope", e, m);
+        gv_hex("topic", (const unsigned char *)"site/a/temp", 11);
+        gv_hex("envelope", e, m);
         printf("error = %s\n", k->error);
     }
     return 0;
@@ -488,10 +542,10 @@ int main(int argc, char **argv)
     if (argc > 1 && strcmp(argv[1], "malformed") == 0) {
         return emit_malformed();
     }
-    for (size_t i = 0; i < 600; i++) {
-        long_topic[i] = (i % 10 == 9) ? '/' : (char)('a' + i % 26);
+    if (argc > 1 && strcmp(argv[1], "signed") == 0) {
+        return gv_emit_signed();
     }
-    long_topic[600] = '\0';
+    gv_long_topic(long_topic);
     printf("# mqttseal v1 known-answer vectors (docs/FORMAT.md).\n"
            "# Generated by tests/gen_vectors.c; do not edit by hand.\n"
            "# Blocks separated by blank lines; 'key = value'; binary "

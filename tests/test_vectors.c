@@ -277,7 +277,12 @@ static int error_code(const char *name)
                {"E_UNKNOWN_KEY", MQTTSEAL_E_UNKNOWN_KEY},
                {"E_NO_GRANT", MQTTSEAL_E_NO_GRANT},
                {"E_KEY_EXPIRED", MQTTSEAL_E_KEY_EXPIRED},
-               {"E_AUTH", MQTTSEAL_E_AUTH}};
+               {"E_AUTH", MQTTSEAL_E_AUTH},
+               {"E_SIG_REQUIRED", MQTTSEAL_E_SIG_REQUIRED},
+               {"E_SIGNER_UNKNOWN", MQTTSEAL_E_SIGNER_UNKNOWN},
+               {"E_SIGNER_NOT_GRANTED", MQTTSEAL_E_SIGNER_NOT_GRANTED},
+               {"E_SIGNER_EXPIRED", MQTTSEAL_E_SIGNER_EXPIRED},
+               {"E_SIGNATURE", MQTTSEAL_E_SIGNATURE}};
 
     for (size_t i = 0; i < sizeof map / sizeof map[0]; i++) {
         if (strcmp(map[i].name, name) == 0) {
@@ -339,11 +344,200 @@ static void malformed(void **state)
     unload();
 }
 
+/* A signed vector's receiver: root_key granted '#' as key_id, the trust
+ * list 'trust' (text in hex; none without it), the clock at now_ms. */
+static mqttseal_ctx *ctx_for_signed(const vector *v)
+{
+    mqttseal_ctx *ctx =
+        ctx_for(v, (uint32_t)strtoul(get(v, "key_id"), NULL, 10));
+    mqttseal_trust *t = NULL;
+    mqttseal_diag diag;
+    unsigned char *text;
+    size_t n;
+
+    if (get(v, "trust") != NULL) {
+        n = unhex(&text, get(v, "trust"));
+        assert_int_equal(
+            mqttseal_trust_load_string(&t, (const char *)text, n, &diag),
+            MQTTSEAL_OK);
+        assert_int_equal(mqttseal_ctx_set_trust(ctx, t), MQTTSEAL_OK);
+        mqttseal_trust_free(t);
+        free(text);
+    }
+    ms_clock_set_fake(strtoull(get(v, "now_ms"), NULL, 10));
+    return ctx;
+}
+
+/* The signer from its seed, checked against the vector's public key and
+ * id, which are recomputed from section 14 with raw libsodium. */
+static mqttseal_signer *check_signer(const vector *v, unsigned char id[8])
+{
+    unsigned char *seed, *pk, *want_id, raw_pk[32], sk[64], h[32], got[32];
+    mqttseal_signer *s = NULL;
+
+    assert_int_equal(unhex(&seed, get(v, "signer_seed")), 32);
+    assert_int_equal(unhex(&pk, get(v, "signer_public_key")), 32);
+    assert_int_equal(unhex(&want_id, get(v, "signer_id")), 8);
+    crypto_sign_seed_keypair(raw_pk, sk, seed);
+    assert_memory_equal(raw_pk, pk, 32);
+    crypto_generichash(h, sizeof h, pk, 32, NULL, 0);
+    assert_memory_equal(h, want_id, 8);
+    assert_int_equal(mqttseal_signer_from_seed(&s, seed), MQTTSEAL_OK);
+    mqttseal_signer_public_key(s, got);
+    assert_memory_equal(got, pk, 32);
+    mqttseal_signer_id(s, id);
+    assert_memory_equal(id, want_id, 8);
+    sodium_memzero(sk, sizeof sk);
+    free(seed), free(pk), free(want_id);
+    return s;
+}
+
+/* The inner (returned, malloc'd) is signer_id || payload || signature,
+ * and the signature verifies over domain || header || u16be(topic_len)
+ * || topic || signer_id || payload (section 14), with raw libsodium. */
+static unsigned char *signed_inner(const vector *v, const unsigned char *env,
+                                   size_t elen, const unsigned char *topic,
+                                   size_t tlen, const unsigned char *pt,
+                                   size_t ptlen)
+{
+    unsigned char *sig, *pk, *id, *inner = malloc(ptlen + 72);
+    unsigned char *m = malloc(15 + 42 + 2 + tlen + 8 + ptlen);
+    mqttseal_header h;
+    size_t n = 0;
+
+    assert_int_equal(unhex(&sig, get(v, "signature")), 64);
+    assert_int_equal(unhex(&pk, get(v, "signer_public_key")), 32);
+    assert_int_equal(unhex(&id, get(v, "signer_id")), 8);
+    assert_int_equal(mqttseal_header_parse(&h, env, elen), MQTTSEAL_OK);
+    assert_int_equal(elen, h.header_len + ptlen + 72 + 16);
+    memcpy(m, "mqttseal/sig/v1", 15);
+    memcpy(m + 15, env, h.header_len);
+    n = 15 + h.header_len;
+    m[n++] = (unsigned char)(tlen >> 8);
+    m[n++] = (unsigned char)tlen;
+    memcpy(m + n, topic, tlen);
+    memcpy(m + n + tlen, id, 8);
+    memcpy(m + n + tlen + 8, pt, ptlen);
+    n += tlen + 8 + ptlen;
+    assert_int_equal(crypto_sign_verify_detached(sig, m, n, pk), 0);
+    memcpy(inner, id, 8);
+    memcpy(inner + 8, pt, ptlen);
+    memcpy(inner + 8 + ptlen, sig, 64);
+    free(sig), free(pk), free(id), free(m);
+    return inner;
+}
+
+/* A positive signed vector: sealed again by the library with the
+ * signer of signer_seed, byte for byte; its AEAD plaintext is the inner
+ * of section 14; it opens to the payload, naming the signer. */
+static void reproduce_signed(const vector *v)
+{
+    unsigned char *topic, *pt, *env, *sid, *out, *inner, id[8], mkey[32];
+    size_t tlen = unhex(&topic, get(v, "topic"));
+    size_t ptlen = unhex(&pt, get(v, "plaintext"));
+    size_t elen = unhex(&env, get(v, "envelope")), n = 0, m = 0;
+    mqttseal_ctx *ctx = ctx_for_signed(v);
+    mqttseal_signer *s = check_signer(v, id);
+    mqttseal_header h;
+
+    memset(&h, 0, sizeof h);
+    h.key_id = (uint32_t)strtoul(get(v, "key_id"), NULL, 10);
+    assert_int_equal(unhex(&sid, get(v, "session_id")), 12);
+    memcpy(h.session_id, sid, 12);
+    h.seq = strtoull(get(v, "seq"), NULL, 10);
+    h.has_timestamp = get(v, "timestamp_ms") != NULL;
+    h.timestamp_ms =
+        h.has_timestamp ? strtoull(get(v, "timestamp_ms"), NULL, 10) : 0;
+    h.sealed_retained = get(v, "sealed_retained") != NULL;
+    h.is_signed = 1;
+    assert_int_equal(mqttseal_ctx_set_signer(ctx, s), MQTTSEAL_OK);
+    out = malloc(elen + 8);
+    memset(out, 0xCC, elen + 8);
+    assert_int_equal(ms_test_seal_fields(ctx, out, elen, &n,
+                                         (const char *)topic, tlen, pt, ptlen,
+                                         &h),
+                     MQTTSEAL_OK);
+    assert_int_equal(n, elen);
+    assert_memory_equal(out, env, elen);
+    assert_int_equal(out[elen], 0xCC);
+    check_keys(v, topic, tlen, mkey);
+    inner = signed_inner(v, env, elen, topic, tlen, pt, ptlen);
+    check_raw_aead(env, elen, topic, tlen, mkey, inner, ptlen + 72);
+    memset(out, 0xCC, elen + 8);
+    assert_int_equal(mqttseal_open(ctx, out, elen, &m, (const char *)topic,
+                                   tlen, env, elen, 0, &h),
+                     MQTTSEAL_OK);
+    assert_int_equal(m, ptlen);
+    assert_memory_equal(out, pt, ptlen);
+    assert_true(h.is_signed);
+    assert_memory_equal(h.signer_id, id, 8);
+    assert_int_equal(h.payload_len, ptlen);
+    assert_int_equal(env[1], 4 | (h.has_timestamp ? 1 : 0) |
+                                 (h.sealed_retained ? 2 : 0));
+    ms_clock_set_fake(0);
+    mqttseal_signer_free(s);
+    mqttseal_ctx_free(ctx);
+    free(topic), free(pt), free(env), free(sid), free(out), free(inner);
+}
+
+/* A negative (or control) signed vector: exactly its error; a refusal
+ * wipes the output and names no signer. */
+static void open_signed(const vector *v)
+{
+    unsigned char *topic, *env, out[256];
+    size_t tlen = unhex(&topic, get(v, "topic"));
+    size_t elen = unhex(&env, get(v, "envelope")), m = 99;
+    mqttseal_ctx *ctx = ctx_for_signed(v);
+    int want = error_code(get(v, "error"));
+    mqttseal_header h;
+
+    memset(out, 0xCC, sizeof out);
+    assert_int_equal(mqttseal_open(ctx, out, sizeof out, &m,
+                                   (const char *)topic, tlen, env, elen, 0, &h),
+                     want);
+    if (want != MQTTSEAL_OK) {
+        unsigned char zero[sizeof out] = {0};
+
+        assert_int_equal(m, 0);
+        assert_memory_equal(out, zero, sizeof out);
+        assert_memory_equal(h.signer_id, zero, 8);
+    } else {
+        assert_int_equal(m, 16); /* the payload, 16 bytes of 0x42 */
+        assert_int_equal(out[0], 0x42);
+        assert_int_equal(h.is_signed, (env[1] & 4) != 0);
+    }
+    ms_clock_set_fake(0);
+    mqttseal_ctx_free(ctx);
+    free(topic);
+    free(env);
+}
+
+static void signed_vectors(void **state)
+{
+    int good = 0, bad = 0;
+
+    (void)state;
+    load("signed.txt");
+    for (int i = 0; i < nvecs; i++) {
+        print_message("vector %s\n", get(&vecs[i], "name"));
+        if (get(&vecs[i], "plaintext") != NULL) {
+            reproduce_signed(&vecs[i]);
+            good++;
+        } else {
+            open_signed(&vecs[i]);
+            bad++;
+        }
+    }
+    assert_true(good >= 7 && bad >= 30);
+    unload();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(envelopes),
         cmocka_unit_test(malformed),
+        cmocka_unit_test(signed_vectors),
     };
 
     if (mqttseal_init() != MQTTSEAL_OK) {

@@ -146,7 +146,8 @@ typedef struct mqttseal_diag {
 #define MQTTSEAL_SIGNBYTES 64U       /* Ed25519 signature */
 #define MQTTSEAL_SIGN_PUBLICKEYBYTES 32U /* Ed25519 public key */
 #define MQTTSEAL_SIGN_SEEDBYTES 32U  /* Ed25519 seed (the signer secret) */
-/* A signed envelope is this much larger than an unsigned one. */
+/* A signed envelope carries this much more (its ct_len varint may grow
+ * by a byte too). */
 #define MQTTSEAL_SIGNED_OVERHEAD \
     (MQTTSEAL_SIGNERIDBYTES + MQTTSEAL_SIGNBYTES)
 #define MQTTSEAL_OVERHEAD_MIN (MQTTSEAL_HEADER_MIN + MQTTSEAL_ABYTES)

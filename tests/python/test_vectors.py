@@ -55,10 +55,19 @@ def _parse_json(path):
     return data
 
 
+# Signed vectors (FORMAT.md section 14) are opened with a signer and a
+# trust list, which the binding does not expose yet: tests/test_vectors.c
+# and tests/spec/independent.py check them; here they are left out.
+SIGNED_FILES = {"signed.txt"}
+
+
 def load_vectors():
-    """All vectors, each a dict with its file name under '_file'."""
+    """All unsigned vectors, each a dict with its file name under
+    '_file'."""
     out = []
     for path in sorted(glob.glob(os.path.join(support.VECTORS_DIR, "*"))):
+        if os.path.basename(path) in SIGNED_FILES:
+            continue
         if path.endswith(".json"):
             blocks = _parse_json(path)
         elif path.endswith(".txt"):
@@ -145,6 +154,15 @@ class VectorTest(unittest.TestCase):
                                                   "sealed_retained",
                                                   "key_id"}, set(),
                                  "unknown fields")
+
+    def test_signed_vectors(self):
+        present = [f for f in SIGNED_FILES if os.path.exists(
+            os.path.join(support.VECTORS_DIR, f))]
+        self.assertTrue(present, "no signed vectors")
+        if not hasattr(mqttseal, "Trust"):
+            self.skipTest("the binding has no signer/trust API yet "
+                          "(issue 13); checked by test_vectors.c and "
+                          "spec/independent.py")
 
     def test_open_every_vector(self):
         for v in self.positive:

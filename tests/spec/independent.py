@@ -16,10 +16,13 @@ import sys
 from nacl.bindings import (crypto_aead_xchacha20poly1305_ietf_decrypt,
                            crypto_aead_xchacha20poly1305_ietf_encrypt)
 from nacl.encoding import RawEncoder
-from nacl.exceptions import CryptoError
+from nacl.exceptions import BadSignatureError, CryptoError
 from nacl.hash import blake2b
+from nacl.signing import SigningKey, VerifyKey
 
 CT_LEN_MAX = 268435455 - 58  # section 2: the ct_len maximum
+SIGNED = 0x04  # section 14: flags bit 2
+SIG_DOMAIN = b"mqttseal/sig/v1"
 
 
 class Reject(Exception):
@@ -69,17 +72,44 @@ def read_varint(b, pos, maximum):
     raise Reject("E_VARINT")
 
 
-def seal(root, key_id, topic, sid, seq, ts, plaintext, retained=False):
-    flags = (1 if ts is not None else 0) | (2 if retained else 0)
-    header = bytes([0x89, flags]) + varint(key_id)
-    header += sid + varint(seq)
+def header_bytes(key_id, sid, seq, ts, retained, signed, ct_len):
+    flags = (1 if ts is not None else 0) | (2 if retained else 0) | \
+        (SIGNED if signed else 0)
+    header = bytes([0x89, flags]) + varint(key_id) + sid + varint(seq)
     if ts is not None:
         header += varint(ts)
-    header += varint(len(plaintext))
+    return header + varint(ct_len)
+
+
+def signer_id(public_key):
+    """Section 14: the first 8 bytes of unkeyed BLAKE2b-256."""
+    return blake2b(public_key, digest_size=32, encoder=RawEncoder)[:8]
+
+
+def signed_message(header, topic, sid8, payload):
+    return SIG_DOMAIN + header + len(topic).to_bytes(2, "big") + topic + \
+        sid8 + payload
+
+
+def seal(root, key_id, topic, sid, seq, ts, plaintext, retained=False,
+         signer=None):
+    """signer: a nacl SigningKey, to seal a signed envelope (section
+    14): the inner signer_id || payload || signature is the plaintext."""
+    if signer is None:
+        header = header_bytes(key_id, sid, seq, ts, retained, False,
+                              len(plaintext))
+        inner = plaintext
+    else:
+        header = header_bytes(key_id, sid, seq, ts, retained, True,
+                              len(plaintext) + 72)
+        sid8 = signer_id(bytes(signer.verify_key))
+        sig = signer.sign(signed_message(header, topic, sid8,
+                                         plaintext)).signature
+        inner = sid8 + plaintext + sig
     nonce = sid + b"\0" * 4 + seq.to_bytes(8, "little")
     ad = b"mqttseal/v1" + header + len(topic).to_bytes(2, "big") + topic
     return header + crypto_aead_xchacha20poly1305_ietf_encrypt(
-        plaintext, ad, nonce, message_key(root, topic))
+        inner, ad, nonce, message_key(root, topic))
 
 
 def parse_header(env):
@@ -110,7 +140,7 @@ def parse_header(env):
         raise Reject("E_TRUNCATED")
     if len(env) - pos > ct_len + 16:
         raise Reject("E_TRAILING")
-    return key_id, sid, seq, pos
+    return key_id, sid, seq, pos, env[1]
 
 
 def check_topic(topic):
@@ -121,18 +151,58 @@ def check_topic(topic):
         raise Reject("E_TOPIC_INVALID")
 
 
-def open_envelope(keyring, topic, env, now_ms=None):
-    """keyring: a list of (key_id, filter, key, expires) entries."""
+def open_envelope(keyring, topic, env, now_ms=None, trust=None):
+    """keyring: a list of (key_id, filter, key, expires) entries; trust:
+    a parsed trust list (parse_trust) or None."""
     check_topic(topic)
-    key_id, sid, seq, pos = parse_header(env)
+    key_id, sid, seq, pos, flags = parse_header(env)
     key = message_key_from(keyring, key_id, topic, now_ms)
     nonce = sid + b"\0" * 4 + seq.to_bytes(8, "little")
     ad = b"mqttseal/v1" + env[:pos] + len(topic).to_bytes(2, "big") + topic
     try:
-        return crypto_aead_xchacha20poly1305_ietf_decrypt(
+        inner = crypto_aead_xchacha20poly1305_ietf_decrypt(
             env[pos:], ad, nonce, key)
     except CryptoError:
         raise Reject("E_AUTH") from None
+    return check_signature(trust, env[:pos], flags, topic, inner, now_ms)
+
+
+def mqtt_match(filt, topic):
+    """Section 14: MQTT filter matching; '+' one level, '#' the parent
+    and everything below; no special case for '$' topics."""
+    f, t = filt.split(b"/"), topic.split(b"/")
+    for i, level in enumerate(f):
+        if level == b"#":
+            return True
+        if i >= len(t) or (level != b"+" and level != t[i]):
+            return False
+    return len(f) == len(t)
+
+
+def check_signature(trust, header, flags, topic, inner, now_ms):
+    """Section 14's checks, after the tag and before freshness/replay.
+    Returns the payload, or (payload, signer id) when signed."""
+    signers, require = trust if trust else ({}, [])
+    if not flags & SIGNED:
+        if any(mqtt_match(f, topic) for f in require):
+            raise Reject("E_SIG_REQUIRED")
+        return inner
+    if len(inner) < 72:
+        raise Reject("E_SIGNATURE")
+    sid8, payload, sig = inner[:8], inner[8:-64], inner[-64:]
+    if sid8 not in signers:
+        raise Reject("E_SIGNER_UNKNOWN")
+    public_key, filters, expires = signers[sid8]
+    if expires and now_ms // 1000 >= expires:
+        raise Reject("E_SIGNER_EXPIRED")
+    if not any(mqtt_match(f, topic) for f in filters):
+        raise Reject("E_SIGNER_NOT_GRANTED")
+    try:
+        VerifyKey(public_key).verify(
+            signed_message(header, topic, sid8, payload), sig)
+    except BadSignatureError:
+        raise Reject("E_SIGNATURE") from None
+    return payload, sid8
 
 
 def covers(filt, topic):
@@ -267,6 +337,30 @@ def parse_keyring(text):
     return entries
 
 
+def parse_trust(text):
+    """Section 14's trust-list text, for well-formed lists: returns
+    ({signer_id: (public_key, filters, expires)}, require filters)."""
+    signers, require, header = {}, [], False
+    for line in text.split(b"\n"):
+        fields = re.split(rb"[ \t]+", line.rstrip(b"\r").strip(b" \t"))
+        if fields == [b""] or fields[0].startswith(b"#"):
+            continue
+        if not header:
+            assert fields == [b"mqttseal-trust", b"1"], line
+            header = True
+        elif fields[0] == b"signer":
+            public_key = base64.b64decode(fields[2], validate=True)
+            filters, expires = fields[3:], 0
+            if filters[-1].startswith(b"expires="):
+                expires = parse_expiry(filters.pop())
+            assert len(public_key) == 32 and filters, line
+            signers[signer_id(public_key)] = (public_key, filters, expires)
+        else:
+            assert fields[0] == b"require" and len(fields) == 2, line
+            require.append(fields[1])
+    return signers, require
+
+
 def blocks(path):
     block = None
     for line in open(path, encoding="ascii"):
@@ -322,12 +416,51 @@ def check_malformed(directory):
     return n
 
 
+def check_signed(directory):
+    """signed.txt: each positive vector is signed with PyNaCl from its
+    seed and sealed again byte for byte, then opened; each negative one
+    gives its error under its trust list at now_ms."""
+    good = bad = 0
+    for v in blocks(directory + "/signed.txt"):
+        root, topic = bytes.fromhex(v["root_key"]), bytes.fromhex(v["topic"])
+        keyring = [(int(v["key_id"]), b"#", root, 0)]
+        trust = parse_trust(bytes.fromhex(v["trust"])) if "trust" in v \
+            else None
+        env, now_ms = bytes.fromhex(v["envelope"]), int(v["now_ms"])
+        if "plaintext" in v:
+            signer = SigningKey(bytes.fromhex(v["signer_seed"]))
+            pk = bytes(signer.verify_key)
+            assert pk.hex() == v["signer_public_key"], v["name"]
+            assert signer_id(pk).hex() == v["signer_id"], v["name"]
+            pt = bytes.fromhex(v["plaintext"])
+            ts = int(v["timestamp_ms"]) if "timestamp_ms" in v else None
+            got = seal(root, int(v["key_id"]), topic,
+                       bytes.fromhex(v["session_id"]), int(v["seq"]), ts, pt,
+                       v.get("sealed_retained") == "1", signer)
+            assert got.hex() == v["envelope"], v["name"] + ": envelope"
+            assert open_envelope(keyring, topic, env, now_ms, trust) == \
+                (pt, signer_id(pk)), v["name"]
+            good += 1
+            continue
+        try:
+            open_envelope(keyring, topic, env, now_ms, trust)
+            got = "OK"
+        except Reject as e:
+            got = str(e)
+        assert got == v["error"], f"{v['name']}: got {got}, want {v['error']}"
+        bad += 1
+    return good, bad
+
+
 def main():
     directory = sys.argv[1]
     good, bad = check_envelopes(directory), check_malformed(directory)
+    sgood, sbad = check_signed(directory)
     assert good >= 21 and bad >= 65, "too few vectors"
+    assert sgood >= 7 and sbad >= 30, "too few signed vectors"
     print(f"independent implementation: {good} envelope vectors reproduced, "
-          f"{bad} negative vectors rejected as documented")
+          f"{bad} negative vectors rejected as documented; signed: {sgood} "
+          f"reproduced, {sbad} negative or control vectors as documented")
 
 
 if __name__ == "__main__":
