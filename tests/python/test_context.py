@@ -202,6 +202,9 @@ class RoundTripTest(unittest.TestCase):
         text = self.kr.to_string()
         with mqttseal.Keyring.from_string(text) as copy:
             self.assertEqual(copy.to_string(), text)
+        long = "site/" + "x" * 400 + "/#"   # past mqttseal_key_info's 255
+        with self.kr.derive([long]) as dev:
+            self.assertEqual([i.filter for i in dev], [long])
         with self.kr.derive(["site/a/#", "other/x"]) as dev:
             self.assertEqual(sorted(i.filter for i in dev),
                              ["other/x", "site/a/#"])

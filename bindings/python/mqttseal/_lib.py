@@ -219,6 +219,7 @@ _PROTOS = {
     "mqttseal_keyring_remove": (_int, [_vp, _u32]),
     "mqttseal_keyring_count": (_sz, [_vp]),
     "mqttseal_keyring_entry": (_int, [_vp, _sz, ctypes.POINTER(KeyInfo)]),
+    "mqttseal_keyring_entry_filter": (_int, [_vp, _sz, _buf, _sz, _psz]),
     # contexts
     "mqttseal_ctx_new": (_int, [_pvp, _vp]),
     "mqttseal_ctx_from_file": (_int, [_pvp, _cp, ctypes.POINTER(Diag)]),
