@@ -20,6 +20,12 @@ enum {
     OPT_WILL_QOS,
     OPT_WILL_RETAIN,
     OPT_HELP,
+    OPT_CAFILE,
+    OPT_CAPATH,
+    OPT_CERT,
+    OPT_KEY,
+    OPT_INSECURE,
+    OPT_TLS_VERSION,
 };
 
 /* getopt_long entries for the shared options, spliced into each table. */
@@ -30,6 +36,12 @@ enum {
         {"will-qos", required_argument, NULL, OPT_WILL_QOS},                   \
         {"will-retain", no_argument, NULL, OPT_WILL_RETAIN},                   \
         {"help", no_argument, NULL, OPT_HELP},                                 \
+        {"cafile", required_argument, NULL, OPT_CAFILE},                       \
+        {"capath", required_argument, NULL, OPT_CAPATH},                       \
+        {"cert", required_argument, NULL, OPT_CERT},                           \
+        {"key", required_argument, NULL, OPT_KEY},                             \
+        {"insecure", no_argument, NULL, OPT_INSECURE},                         \
+        {"tls-version", required_argument, NULL, OPT_TLS_VERSION},             \
         {"host", required_argument, NULL, 'h'},                                \
         {"port", required_argument, NULL, 'p'},                                \
         {"id", required_argument, NULL, 'i'},                                  \
@@ -54,13 +66,17 @@ struct mqtt_opts {
     const char *cmd; /* "pub" or "sub" */
     const char *host, *client_id, *user, *password, *keyring;
     const char *will_topic, *will_payload;
+    const char *cafile, *capath, *cert, *key; /* TLS */
     int port, version, keepalive, qos, will_qos, will_retain, debug;
-    char *url_topic; /* the topic of -L, owned */
-    char *url_buf;   /* -L split into host, user, password; owned */
+    int port_set, url_tls;     /* -p given; -L mqtts:// */
+    int insecure, tls_version; /* --insecure; 0, 12 or 13 */
+    char *url_topic;           /* the topic of -L, owned */
+    char *url_buf;             /* -L split into host, user, password; owned */
     char id_buf[32];
 };
 
-/* Defaults: localhost:1883, MQTT 3.1.1, keepalive 60, QoS 0. */
+/* Defaults: localhost:1883 (8883 with TLS), MQTT 3.1.1, keepalive 60,
+ * QoS 0. */
 void mqtt_opts_init(struct mqtt_opts *o, const char *cmd);
 void mqtt_opts_free(struct mqtt_opts *o);
 
@@ -71,7 +87,11 @@ void mqtt_opts_free(struct mqtt_opts *o);
  */
 int mqtt_opts_handle(struct mqtt_opts *o, int c, const char *arg);
 
-/* Checks after parsing (will topic, -P without -u). */
+/* Whether the connection uses TLS (mqtts://, --cafile, --capath or
+ * --insecure). */
+int mqtt_opts_tls(const struct mqtt_opts *o);
+
+/* Checks after parsing (will topic, -P without -u, TLS options). */
 int mqtt_opts_check(struct mqtt_opts *o);
 
 /* A connected client and the hooks handle(s) it uses. */
@@ -81,6 +101,7 @@ struct mqtt_conn {
     mqttseal_paho *will_hooks; /* seals the will in a session of its own */
     mqttseal_ctx *ctx, *will_ctx;
     int created;
+    char tls_error[256]; /* the first OpenSSL error of the last connect */
 };
 
 /*
