@@ -113,6 +113,27 @@ int mqtt_conn_create(struct mqtt_conn *c, const struct mqtt_opts *o);
 /* Connect (sealing the will, if any). Returns an exit code. */
 int mqtt_conn_connect(struct mqtt_conn *c, const struct mqtt_opts *o);
 
+/* ---- TLS (mqtt_tls.c) --------------------------------------------- */
+
+/* The TLS options (--cafile ...); -1 if c is none of them. */
+int mqtt_tls_handle(struct mqtt_opts *o, int c, const char *arg);
+
+/* After parsing: TLS options that need TLS, --cert with --key, files
+ * readable. Returns an exit code. */
+int mqtt_tls_check(struct mqtt_opts *o);
+
+/* --tls-version: pin OpenSSL's protocol versions before Paho's first TLS
+ * call (mqtt_conn_create). Returns an exit code. */
+int mqtt_tls_pin(const struct mqtt_opts *o);
+
+/* Fill Paho's TLS options from o; errors go to c->tls_error. */
+void mqtt_tls_options(struct mqtt_conn *c, const struct mqtt_opts *o,
+                      MQTTClient_SSLOptions *ssl);
+
+/* A TLS connect failed with OpenSSL's error in c->tls_error: one line;
+ * returns CLI_BROKER. */
+int mqtt_tls_fail(const struct mqtt_conn *c, const struct mqtt_opts *o);
+
 /* Disconnect if connected and destroy the client: no callback runs after
  * it. The handles and contexts stay until mqtt_conn_close. */
 void mqtt_conn_disconnect(struct mqtt_conn *c, const struct mqtt_opts *o);
