@@ -88,12 +88,13 @@ static int check_filters(char **filters, int n)
         int rc = mqttseal_filter_check(filters[i], strlen(filters[i]));
         size_t at = 0;
         const char *bad = cli_filter_unwritable(filters[i], &at);
-        char vis[200];
-        if (rc == MQTTSEAL_OK && bad != NULL)
+        if (rc == MQTTSEAL_OK && bad != NULL) {
+            char vis[200];
             return cli_usage("grant",
                              "cannot grant '%s': it contains %s at byte %zu, "
                              "and " CLI_UNWRITABLE,
                              cli_visible(filters[i], vis, sizeof vis), bad, at);
+        }
         if (rc == MQTTSEAL_E_FILTER_PLUS)
             return cli_usage("grant",
                              "cannot grant '%s': a '+' filter cannot be "

@@ -22,6 +22,22 @@ const char mqtt_opts_help[] =
     "                        mqttv31, mqttv311, mqttv5\n"
     "  -k, --keepalive SECS  keepalive interval (default 60)\n"
     "  -d, --debug           print connection steps on stderr\n"
+    "  -c, --disable-clean-session\n"
+    "                        resume the session of client id -i (needs -i):\n"
+    "                        the broker keeps subscriptions and queues QoS\n"
+    "                        1/2 messages while the client is away\n"
+    "  -x SECONDS            MQTT 5 session expiry interval (with -c and no\n"
+    "                        -x: never expires, as mosquitto)\n"
+    "  -D COMMAND IDENTIFIER VALUE\n"
+    "                        an MQTT 5 property (needs -V 5). connect:\n"
+    "                        session-expiry-interval, receive-maximum,\n"
+    "                        maximum-packet-size, user-property NAME VALUE;\n"
+    "                        publish (pub only): content-type,\n"
+    "                        correlation-data, message-expiry-interval,\n"
+    "                        response-topic, user-property NAME VALUE.\n"
+    "                        Properties travel in clear; never\n"
+    "                        payload-format-indicator (a sealed payload is\n"
+    "                        not UTF-8 text)\n"
     "  --will-topic TOPIC    a will (last will and testament), sealed for\n"
     "                        TOPIC with the keyring; the broker publishes it\n"
     "                        if this client disconnects unexpectedly\n"
@@ -51,6 +67,9 @@ void mqtt_opts_init(struct mqtt_opts *o, const char *cmd)
     snprintf(o->id_buf, sizeof o->id_buf, "mqttseal-%s-%ld", cmd,
              (long)getpid());
     o->client_id = o->id_buf;
+    o->session_expiry = -1;
+    o->connect_props = (MQTTProperties)MQTTProperties_initializer;
+    o->publish_props = (MQTTProperties)MQTTProperties_initializer;
 }
 
 void mqtt_opts_free(struct mqtt_opts *o)
@@ -58,6 +77,8 @@ void mqtt_opts_free(struct mqtt_opts *o)
     free(o->url_topic);
     free(o->url_buf);
     o->url_topic = o->url_buf = NULL;
+    MQTTProperties_free(&o->connect_props);
+    MQTTProperties_free(&o->publish_props);
 }
 
 static int parse_version(const char *s)
@@ -194,6 +215,17 @@ int mqtt_opts_handle(struct mqtt_opts *o, int c, const char *arg)
     case 'd':
         o->debug = 1;
         return CLI_OK;
+    case 'c':
+        o->no_clean = 1;
+        return CLI_OK;
+    case 'x':
+        if (cli_parse_uint(arg, 0xFFFFFFFFULL, &v) != 0)
+            return cli_usage(o->cmd,
+                             "-x '%s': the session expiry interval is 0 "
+                             "to 4294967295 seconds",
+                             arg);
+        o->session_expiry = (long long)v;
+        return CLI_OK;
     case OPT_KEYRING:
         o->keyring = arg;
         return CLI_OK;
@@ -226,7 +258,8 @@ int mqtt_opts_check(struct mqtt_opts *o)
         (o->will_payload || o->will_qos || o->will_retain))
         return cli_usage(o->cmd, "--will-payload, --will-qos and "
                                  "--will-retain need --will-topic");
-    if ((rc = mqtt_tls_check(o)) != CLI_OK)
+    if ((rc = mqtt_tls_check(o)) != CLI_OK ||
+        (rc = mqtt_props_check(o)) != CLI_OK)
         return rc;
     if (!o->port_set)
         o->port = mqtt_opts_tls(o) ? 8883 : 1883;
@@ -350,8 +383,12 @@ int mqtt_conn_connect(struct mqtt_conn *c, const struct mqtt_opts *o)
     mqttseal_paho_will *will = NULL;
     int rc, v5 = o->version == MQTTVERSION_5;
 
-    if (v5)
+    if (v5) {
         co = co5; /* cleanstart instead of cleansession */
+        co.cleanstart = !o->no_clean;
+    } else {
+        co.cleansession = !o->no_clean;
+    }
     co.keepAliveInterval = o->keepalive;
     co.username = o->user;
     co.password = o->password;
@@ -373,7 +410,8 @@ int mqtt_conn_connect(struct mqtt_conn *c, const struct mqtt_opts *o)
         fprintf(stderr, "mqttseal %s: connecting to %s as '%s'\n", o->cmd,
                 mqtt_opts_where(o), o->client_id);
     if (v5) {
-        MQTTResponse r = MQTTClient_connect5(c->client, &co, NULL, NULL);
+        MQTTProperties props = o->connect_props; /* Paho only reads it */
+        MQTTResponse r = MQTTClient_connect5(c->client, &co, &props, NULL);
         rc = r.reasonCode;
         MQTTResponse_free(r);
     } else {

@@ -26,6 +26,7 @@ enum {
     OPT_KEY,
     OPT_INSECURE,
     OPT_TLS_VERSION,
+    OPT_SESSION_EXPIRY,
 };
 
 /* getopt_long entries for the shared options, spliced into each table. */
@@ -42,6 +43,9 @@ enum {
         {"key", required_argument, NULL, OPT_KEY},                             \
         {"insecure", no_argument, NULL, OPT_INSECURE},                         \
         {"tls-version", required_argument, NULL, OPT_TLS_VERSION},             \
+        {"disable-clean-session", no_argument, NULL, 'c'},                     \
+        {"session-expiry-interval", required_argument, NULL, 'x'},             \
+        {"property", required_argument, NULL, 'D'},                            \
         {"host", required_argument, NULL, 'h'},                                \
         {"port", required_argument, NULL, 'p'},                                \
         {"id", required_argument, NULL, 'i'},                                  \
@@ -57,7 +61,7 @@ enum {
     }
 
 /* The short letters of the shared options, for each optstring. */
-#define MQTT_SHORT_OPTIONS "h:p:i:u:P:V:k:L:q:t:d"
+#define MQTT_SHORT_OPTIONS "h:p:i:u:P:V:k:L:q:t:dcx:D:"
 
 /* The help text of the shared options. */
 extern const char mqtt_opts_help[];
@@ -68,10 +72,13 @@ struct mqtt_opts {
     const char *will_topic, *will_payload;
     const char *cafile, *capath, *cert, *key; /* TLS */
     int port, version, keepalive, qos, will_qos, will_retain, debug;
-    int port_set, url_tls;     /* -p given; -L mqtts:// */
-    int insecure, tls_version; /* --insecure; 0, 12 or 13 */
-    char *url_topic;           /* the topic of -L, owned */
-    char *url_buf;             /* -L split into host, user, password; owned */
+    int port_set, url_tls;                       /* -p given; -L mqtts:// */
+    int insecure, tls_version;                   /* --insecure; 0, 12 or 13 */
+    int no_clean, has_props;                     /* -c; any -D */
+    long long session_expiry;                    /* -x seconds; -1 = not set */
+    MQTTProperties connect_props, publish_props; /* -D, owned */
+    char *url_topic;                             /* the topic of -L, owned */
+    char *url_buf; /* -L split into host, user, password; owned */
     char id_buf[32];
 };
 
@@ -86,6 +93,19 @@ void mqtt_opts_free(struct mqtt_opts *o);
  * usage error code.
  */
 int mqtt_opts_handle(struct mqtt_opts *o, int c, const char *arg);
+
+/* ---- -D, -c, -x (mqtt_props.c) ------------------------------------ */
+
+/*
+ * -D CMD IDENTIFIER VALUE [VALUE]: cmd is -D's argument, argv[*next] the
+ * identifier; *next is moved past the values used. Returns an exit code.
+ */
+int mqtt_props_parse(struct mqtt_opts *o, const char *cmd, int argc,
+                     char **argv, int *next);
+
+/* After parsing: -D and -x need MQTT 5, -c a client id; adds the
+ * session expiry to the connect properties. Returns an exit code. */
+int mqtt_props_check(struct mqtt_opts *o);
 
 /* Whether the connection uses TLS (mqtts://, --cafile, --capath or
  * --insecure). */

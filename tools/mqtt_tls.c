@@ -67,7 +67,7 @@ static int check_readable(const struct mqtt_opts *o, const char *opt,
 
 int mqtt_tls_check(struct mqtt_opts *o)
 {
-    int rc = CLI_OK;
+    int rc;
 
     if (!mqtt_opts_tls(o) && (o->cert || o->key || o->tls_version))
         return cli_usage(o->cmd, "--cert, --key and --tls-version need TLS: "
@@ -75,8 +75,7 @@ int mqtt_tls_check(struct mqtt_opts *o)
                                  "mqtts://...)");
     if ((o->cert == NULL) != (o->key == NULL))
         return cli_usage(o->cmd, "--cert and --key go together");
-    if (rc == CLI_OK)
-        rc = check_readable(o, "--cafile", o->cafile, 0);
+    rc = check_readable(o, "--cafile", o->cafile, 0);
     if (rc == CLI_OK)
         rc = check_readable(o, "--capath", o->capath, 1);
     if (rc == CLI_OK)

@@ -56,7 +56,7 @@ expect 1 "keygen: give exactly one keyring file" -- "$M" keygen a b
 expect 1 "grant: --keyring ROOT is required" -- "$M" grant 'a/#'
 expect 1 "rotate: --keyring ROOT is required" -- "$M" rotate
 if [ "$PUBSUB" = 1 ]; then
-    expect 1 "pub: unknown option '-x'" -- "$M" pub -x
+    expect 1 "pub: unknown option '-Z'" -- "$M" pub -Z
     expect 1 "pub: option '-q' needs a value" -- "$M" pub -q
     expect 1 "pub: -q '3': QoS is 0, 1 or 2" -- "$M" pub -q 3
     expect 1 "pub: -p '0' is not a port" -- "$M" pub -p 0
