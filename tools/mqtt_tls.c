@@ -172,8 +172,8 @@ int mqtt_tls_fail(const struct mqtt_conn *c, const struct mqtt_opts *o)
     }
     if (strstr(reason, "certificate verify failed") != NULL)
         hint = "the broker's certificate is not signed by --cafile or "
-               "--capath, or does not name the host (--insecure skips "
-               "that check)";
+               "--capath, or does not name the host; --insecure skips "
+               "that check";
     else if (strstr(reason, "version") != NULL)
         hint = "the broker does not offer this TLS version: see "
                "--tls-version";
