@@ -77,8 +77,8 @@ void mqtt_opts_free(struct mqtt_opts *o)
     free(o->url_topic);
     free(o->url_buf);
     o->url_topic = o->url_buf = NULL;
-    MQTTProperties_free(&o->connect_props);
-    MQTTProperties_free(&o->publish_props);
+    mqtt_props_free(&o->connect_props);
+    mqtt_props_free(&o->publish_props);
 }
 
 static int parse_version(const char *s)

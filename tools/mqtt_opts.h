@@ -103,6 +103,9 @@ int mqtt_opts_handle(struct mqtt_opts *o, int c, const char *arg);
 int mqtt_props_parse(struct mqtt_opts *o, const char *cmd, int argc,
                      char **argv, int *next);
 
+/* Free a property list of -D (mqtt_opts_free does). */
+void mqtt_props_free(MQTTProperties *ps);
+
 /* After parsing: -D and -x need MQTT 5, -c a client id; adds the
  * session expiry to the connect properties. Returns an exit code. */
 int mqtt_props_check(struct mqtt_opts *o);

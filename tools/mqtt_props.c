@@ -29,6 +29,44 @@ static const struct prop_name prop_names[] = {
     {"publish", "user-property", MQTTPROPERTY_CODE_USER_PROPERTY},
 };
 
+/*
+ * The property lists are built here, with malloc, not with Paho's
+ * MQTTProperties_add: Paho tracks its own heap from the first client on
+ * and forgets it when the last client is destroyed, so lists made before
+ * (at parsing) and freed after would leak. Paho only reads them: the
+ * array, and length, the encoded size of the properties.
+ */
+static int props_add(MQTTProperties *ps, const MQTTProperty *p)
+{
+    int type = MQTTProperty_getType(p->identifier), len = 1;
+    MQTTProperty *a;
+
+    if (ps->count >= 64 ||
+        (a = realloc(ps->array, (size_t)(ps->count + 1) * sizeof *a)) == NULL)
+        return -1;
+    ps->array = a;
+    a[ps->count++] = *p;
+    ps->max_count = ps->count;
+    if (type == MQTTPROPERTY_TYPE_BYTE)
+        len += 1;
+    else if (type == MQTTPROPERTY_TYPE_TWO_BYTE_INTEGER)
+        len += 2;
+    else if (type == MQTTPROPERTY_TYPE_FOUR_BYTE_INTEGER)
+        len += 4;
+    else
+        len += 2 + p->value.data.len;
+    if (type == MQTTPROPERTY_TYPE_UTF_8_STRING_PAIR)
+        len += 2 + p->value.value.len;
+    ps->length += len;
+    return 0;
+}
+
+void mqtt_props_free(MQTTProperties *ps)
+{
+    free(ps->array);
+    *ps = (MQTTProperties)MQTTProperties_initializer;
+}
+
 static int set_number(struct mqtt_opts *o, MQTTProperty *p, const char *id,
                       const char *v)
 {
@@ -114,9 +152,8 @@ int mqtt_props_parse(struct mqtt_opts *o, const char *cmd, int argc,
     if (p.identifier == MQTTPROPERTY_CODE_SESSION_EXPIRY_INTERVAL)
         o->session_expiry = (long long)p.value.integer4;
     dst = strcmp(cmd, "connect") == 0 ? &o->connect_props : &o->publish_props;
-    if (MQTTProperties_add(dst, &p) != 0)
-        return cli_usage(o->cmd, "-D %s %s: cannot add it (given twice?)", cmd,
-                         id);
+    if (props_add(dst, &p) != 0)
+        return cli_usage(o->cmd, "-D: at most 64 properties per command");
     o->has_props = 1;
     *next += 1 + used;
     return CLI_OK;
@@ -143,7 +180,7 @@ int mqtt_props_check(struct mqtt_opts *o)
     memset(&p, 0, sizeof p);
     p.identifier = MQTTPROPERTY_CODE_SESSION_EXPIRY_INTERVAL;
     p.value.integer4 = (unsigned int)o->session_expiry;
-    if (MQTTProperties_add(&o->connect_props, &p) != 0)
+    if (props_add(&o->connect_props, &p) != 0)
         return cli_fail(CLI_FILE, "out of memory");
     return CLI_OK;
 }
