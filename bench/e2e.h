@@ -39,6 +39,7 @@ typedef struct e2e_result {
 
 typedef struct e2e_config {
     const char *uri;
+    const char *ca_file;            /* ssl:// URIs: the broker's CA */
     int async;                      /* 0: MQTTClient, 1: MQTTAsync */
     const mqttseal_keyring *sub_kr; /* the subscriber's grant */
     const unsigned char *raw_key;   /* E2E_RAW_KEYBYTES */

@@ -105,6 +105,7 @@ static int serve_run(const e2e_config *cfg, const e2e_run *run, int reply_fd,
     atomic_store(&s->last_s, 0.0);
     tb_client_id(id, sizeof id, "bench-sub");
     o.uri = cfg->uri;
+    o.ca_file = cfg->ca_file;
     o.async = cfg->async;
     o.client_id = id;
     o.hooks = hooks;

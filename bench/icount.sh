@@ -4,6 +4,7 @@
 # libsodium XChaCha20-Poly1305 and ChaCha20-Poly1305-IETF measured in the
 # same run, at 64 B, 1 KiB and 16 KiB.
 #   bench/icount.sh [BUILD_DIR] [N]      (defaults: build, 2000)
+# Exit status 1 if any operation failed or a count is missing.
 set -euo pipefail
 build=${1:-build}
 n=${2:-2000}
@@ -20,6 +21,7 @@ ir() {
         2>"$tmp/err" >/dev/null || { cat "$tmp/err" >&2; exit 1; }
     local total
     total=$(sed -n 's/^summary: //p' "$tmp/out")
+    [ -n "$total" ] && [ "$total" -gt 0 ] || { echo "icount.sh: no count for $1 $2" >&2; exit 1; }
     echo $(( (total + n / 2) / n ))
 }
 
@@ -31,9 +33,9 @@ for size in 64 1024 16384; do
     s=$(ir seal "$size")
     xo=$(ir raw-x-open "$size"); co=$(ir raw-c-open "$size")
     o=$(ir open "$size"); on=$(ir open-noreplay "$size")
-    printf '%-8s %9d %9d %9d %9d %9d %9d %9d   %.3f %.3f %.3f %.3f\n' \
-        "$size" "$xs" "$cs" "$s" "$xo" "$co" "$o" "$on" \
-        "$(echo "$s / $xs" | bc -l)" "$(echo "$s / $cs" | bc -l)" \
-        "$(echo "$o / $xo" | bc -l)" "$(echo "$o / $co" | bc -l)"
+    awk -v size="$size" -v xs="$xs" -v cs="$cs" -v s="$s" -v xo="$xo" \
+        -v co="$co" -v o="$o" -v on="$on" 'BEGIN {
+        printf "%-8s %9d %9d %9d %9d %9d %9d %9d   %.3f %.3f %.3f %.3f\n",
+            size, xs, cs, s, xo, co, o, on, s / xs, s / cs, o / xo, o / co }'
 done
 echo "(open: replay protection on; open-norpl: off. Raw calls MAC the topic as associated data.)"

@@ -224,7 +224,7 @@ int tb_wait_exit(pid_t pid, int timeout_ms)
 /* Private mosquitto                                                   */
 /* ------------------------------------------------------------------ */
 
-static int free_port(void)
+int tb_free_port(void)
 {
     struct sockaddr_in a;
     socklen_t len = sizeof a;
@@ -243,7 +243,7 @@ static int free_port(void)
     return port;
 }
 
-static int connectable(int port)
+int tb_connectable(int port)
 {
     struct sockaddr_in a;
     int s = socket(AF_INET, SOCK_STREAM, 0), ok;
@@ -288,7 +288,7 @@ static int broker_spawn(tb_broker *b)
     end = tb_now_ms() + 10000;
     while (tb_now_ms() < end) {
         int status;
-        if (connectable(b->port))
+        if (tb_connectable(b->port))
             return 0;
         if (waitpid(b->pid, &status, WNOHANG) == b->pid) {
             b->pid = 0;
@@ -310,7 +310,7 @@ int tb_broker_start(tb_broker *b, const char *extra_conf)
     memset(b, 0, sizeof *b);
     if (make_temp_dir(b->dir, sizeof b->dir, "broker") != 0)
         return -1;
-    b->port = free_port();
+    b->port = tb_free_port();
     if (b->port <= 0)
         return -1;
     snprintf(b->uri, sizeof b->uri, "tcp://127.0.0.1:%d", b->port);
@@ -349,7 +349,7 @@ int tb_broker_open(tb_broker *b)
         b->shared = 1;
         b->port = (int)port;
         snprintf(b->uri, sizeof b->uri, "tcp://127.0.0.1:%d", b->port);
-        return connectable(b->port) ? 0 : -1;
+        return tb_connectable(b->port) ? 0 : -1;
     }
     return tb_broker_start(b, NULL);
 }

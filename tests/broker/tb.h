@@ -46,6 +46,12 @@ int tb_broker_restart(tb_broker *b);
 /* SIGTERM, waitpid and remove the temporary directory. */
 void tb_broker_stop(tb_broker *b);
 
+/* A 127.0.0.1 port that was free a moment ago, or -1. */
+int tb_free_port(void);
+
+/* 1 if something accepts TCP connections on 127.0.0.1:port. */
+int tb_connectable(int port);
+
 /* ------------------------------------------------------------------ */
 /* Child processes                                                     */
 /* ------------------------------------------------------------------ */

@@ -61,6 +61,7 @@ static int sync_connect(tb_client *c)
     MQTTClient_connectOptions v3 = MQTTClient_connectOptions_initializer;
     MQTTClient_connectOptions v5 = MQTTClient_connectOptions_initializer5;
     MQTTClient_connectOptions *opts = c->o.mqtt5 ? &v5 : &v3;
+    MQTTClient_SSLOptions ssl = MQTTClient_SSLOptions_initializer;
     MQTTProperties props = MQTTProperties_initializer;
     MQTTProperty expiry = {.identifier =
                                MQTTPROPERTY_CODE_SESSION_EXPIRY_INTERVAL};
@@ -81,6 +82,11 @@ static int sync_connect(tb_client *c)
         return rc;
     opts->keepAliveInterval = 20;
     opts->maxInflightMessages = c->o.max_inflight;
+    if (c->o.ca_file != NULL) {
+        ssl.trustStore = c->o.ca_file;
+        ssl.verify = 1; /* the certificate must name the host */
+        opts->ssl = &ssl;
+    }
     if (!c->o.mqtt5) {
         opts->cleansession = !c->o.persistent;
         rc = MQTTClient_connect(c->sync, opts);
@@ -244,6 +250,7 @@ static int async_connect(tb_client *c)
     MQTTAsync_connectOptions v3 = MQTTAsync_connectOptions_initializer;
     MQTTAsync_connectOptions v5 = MQTTAsync_connectOptions_initializer5;
     MQTTAsync_connectOptions *opts = c->o.mqtt5 ? &v5 : &v3;
+    MQTTAsync_SSLOptions ssl = MQTTAsync_SSLOptions_initializer;
     MQTTProperties props = MQTTProperties_initializer;
     MQTTProperty expiry = {.identifier =
                                MQTTPROPERTY_CODE_SESSION_EXPIRY_INTERVAL};
@@ -270,6 +277,11 @@ static int async_connect(tb_client *c)
     opts->minRetryInterval = 1;
     opts->maxRetryInterval = 2;
     opts->context = c;
+    if (c->o.ca_file != NULL) {
+        ssl.trustStore = c->o.ca_file;
+        ssl.verify = 1;
+        opts->ssl = &ssl;
+    }
     if (c->o.mqtt5) {
         opts->cleanstart = !c->o.persistent;
         if (c->o.persistent) {

@@ -32,6 +32,9 @@ typedef struct tb_client_opts {
     int reconnect;        /* MQTTAsync only: automatic reconnect (1..2 s)
                              and sending while disconnected */
     int max_inflight;     /* 0: 1000 */
+    const char *ca_file;  /* ssl:// URIs: the CA that signed the broker's
+                             certificate (checked, with its name); needs
+                             a TLS flavour of Paho (paho-mqtt3cs/3as) */
     mqttseal_paho *hooks; /* NULL: plain Paho, no sealing */
     tb_on_msg *on_msg;    /* may be NULL */
     void *app;
