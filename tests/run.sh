@@ -5,8 +5,8 @@
 #    apt-get command and exits 1),
 # 2. builds with warnings as errors,
 # 3. starts a private mosquitto on a free 127.0.0.1 port,
-# 4. runs every meson suite (unit, vectors, broker, cli, python, fuzz corpus
-#    replay, abi, constant-time, lint), then the unit, fuzz and broker
+# 4. runs every meson suite (unit, vectors, broker, cli, docs, python, fuzz
+#    corpus replay, abi, constant-time, lint), then the unit, fuzz and broker
 #    suites under ASan+UBSan, the unit suite under valgrind, and an
 #    out-of-tree consumer built with pkg-config against an installed copy,
 # 5. stops what it started, and prints one closing line with the counts.

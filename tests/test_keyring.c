@@ -208,6 +208,48 @@ static void test_entry_long_filter(void **state)
     mqttseal_keyring_free(kr);
 }
 
+/* mqttseal_keyring_entry_filter: the whole filter, sized first, with a
+ * canary after the terminating NUL; every too-small capacity refused. */
+static void test_entry_filter_lossless(void **state)
+{
+    mqttseal_keyring *kr = new_kr();
+    unsigned char k[KB] = {0};
+    char f[400], buf[sizeof f + 8];
+    size_t len = 0;
+    (void)state;
+    memset(f, 'x', sizeof f - 1);
+    f[sizeof f - 1] = '\0';
+    memcpy(f + 251, "\xc3\xa9", 2);
+    assert_int_equal(mqttseal_keyring_add(kr, 3, f, k, 0), MQTTSEAL_OK);
+    assert_int_equal(mqttseal_keyring_add(kr, 4, "a/b", k, 0), MQTTSEAL_OK);
+    assert_int_equal(mqttseal_keyring_entry_filter(kr, 0, NULL, 0, &len),
+                     MQTTSEAL_E_BUFFER);
+    assert_int_equal(len, sizeof f - 1);
+    for (size_t cap = 1; cap <= len; cap++) {
+        memset(buf, 0xA5, sizeof buf);
+        assert_int_equal(mqttseal_keyring_entry_filter(kr, 0, buf, cap, NULL),
+                         MQTTSEAL_E_BUFFER);
+        assert_int_equal(buf[0], '\0');
+        assert_int_equal((unsigned char)buf[cap], 0xA5);
+    }
+    memset(buf, 0xA5, sizeof buf);
+    assert_int_equal(mqttseal_keyring_entry_filter(kr, 0, buf, len + 1, &len),
+                     MQTTSEAL_OK);
+    assert_string_equal(buf, f);
+    assert_int_equal((unsigned char)buf[len + 1], 0xA5);
+    assert_int_equal(mqttseal_keyring_entry_filter(kr, 1, buf, 4, &len),
+                     MQTTSEAL_OK);
+    assert_string_equal(buf, "a/b");
+    assert_int_equal(len, 3);
+    assert_int_equal(mqttseal_keyring_entry_filter(kr, 2, buf, 4, &len),
+                     MQTTSEAL_E_INVALID);
+    assert_int_equal(mqttseal_keyring_entry_filter(NULL, 0, buf, 4, &len),
+                     MQTTSEAL_E_INVALID);
+    assert_int_equal(mqttseal_keyring_entry_filter(kr, 0, NULL, 4, &len),
+                     MQTTSEAL_E_INVALID);
+    mqttseal_keyring_free(kr);
+}
+
 static void test_expiry_and_remove(void **state)
 {
     mqttseal_keyring *kr = new_kr();
@@ -909,6 +951,7 @@ int main(void)
         cmocka_unit_test(test_generate_and_primary),
         cmocka_unit_test(test_add_checks),
         cmocka_unit_test(test_entry_long_filter),
+        cmocka_unit_test(test_entry_filter_lossless),
         cmocka_unit_test(test_expiry_and_remove),
         cmocka_unit_test(test_message_key_most_specific),
         cmocka_unit_test(test_message_key_errors),

@@ -123,7 +123,29 @@ size_t cli_keyring_ids(const mqttseal_keyring *kr, uint32_t *ids, size_t cap);
 /* Expiry of key id (first entry with it); 0 = never or absent. */
 int64_t cli_keyring_expiry(const mqttseal_keyring *kr, uint32_t id);
 
-/* Whether kr has an entry (id, filter). */
+/* The whole filter of entry index (any length), malloc'd; NULL on
+ * failure. */
+char *cli_entry_filter(const mqttseal_keyring *kr, size_t index);
+
+/* What a keyring file cannot hold in a filter, as one clause. */
+#define CLI_UNWRITABLE                                                         \
+    "a keyring file cannot hold a filter with a space, a tab or a line feed"
+
+/*
+ * The first character of filter a keyring file cannot hold ("a space",
+ * "a tab" or "a line feed"), its offset in *at; NULL if it can be written.
+ */
+const char *cli_filter_unwritable(const char *filter, size_t *at);
+
+/* s for a one-line message: LF, tab and CR as \n, \t, \r; cut with
+ * "..." to fit cap (at least 8). Returns buf. */
+const char *cli_visible(const char *s, char *buf, size_t cap);
+
+/* After cli_keyring_text failed for kr: one line saying why ("cannot
+ * write WHAT: the filter ... contains a space ..."); returns CLI_FILE. */
+int cli_text_fail(const mqttseal_keyring *kr, const char *what);
+
+/* Whether kr has an entry (id, filter), comparing whole filters. */
 int cli_keyring_has(const mqttseal_keyring *kr, uint32_t id,
                     const char *filter);
 

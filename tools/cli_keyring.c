@@ -163,9 +163,11 @@ int cli_write_new_keyring(const char *path, const mqttseal_keyring *kr,
     size_t len = 0;
     int rc;
 
-    if (cli_keyring_text(kr, &text, &len) != 0)
-        return cli_fail(CLI_FILE, "cannot serialise the keyring for '%s'",
-                        path);
+    if (cli_keyring_text(kr, &text, &len) != 0) {
+        char what[300];
+        snprintf(what, sizeof what, "keyring '%s'", path);
+        return cli_text_fail(kr, what);
+    }
     rc = write_excl(path, text, len);
     cli_wipe_free(text, len + 1);
     if (rc == 0)
@@ -202,7 +204,7 @@ int cli_print_keyring(const mqttseal_keyring *kr)
     int rc;
 
     if (cli_keyring_text(kr, &text, &len) != 0)
-        return cli_fail(CLI_FILE, "cannot serialise the keyring");
+        return cli_text_fail(kr, "the keyring");
     rc = cli_write_all(stdout, text, len);
     cli_wipe_free(text, len + 1);
     if (rc != 0)
@@ -248,11 +250,92 @@ int cli_keyring_has(const mqttseal_keyring *kr, uint32_t id, const char *filter)
 {
     size_t count = mqttseal_keyring_count(kr);
     mqttseal_key_info info;
+    int found = 0;
+
+    for (size_t i = 0; i < count && !found; i++) {
+        char *f;
+        if (mqttseal_keyring_entry(kr, i, &info) != MQTTSEAL_OK ||
+            info.key_id != id || (f = cli_entry_filter(kr, i)) == NULL)
+            continue;
+        found = strcmp(f, filter) == 0;
+        free(f);
+    }
+    return found;
+}
+
+char *cli_entry_filter(const mqttseal_keyring *kr, size_t index)
+{
+    size_t len = 0;
+    char *f;
+
+    if (mqttseal_keyring_entry_filter(kr, index, NULL, 0, &len) !=
+            MQTTSEAL_E_BUFFER ||
+        (f = malloc(len + 1)) == NULL)
+        return NULL;
+    if (mqttseal_keyring_entry_filter(kr, index, f, len + 1, NULL) !=
+        MQTTSEAL_OK) {
+        free(f);
+        return NULL;
+    }
+    return f;
+}
+
+/* The keyring text refuses these in a filter (src/keyring_text.c,
+ * writable()): a filter is one space- or tab-separated field of a
+ * line. A CR is data there, and written. */
+const char *cli_filter_unwritable(const char *filter, size_t *at)
+{
+    for (size_t i = 0; filter[i] != '\0'; i++) {
+        *at = i;
+        if (filter[i] == ' ')
+            return "a space";
+        if (filter[i] == '\t')
+            return "a tab";
+        if (filter[i] == '\n')
+            return "a line feed";
+    }
+    return NULL;
+}
+
+const char *cli_visible(const char *s, char *buf, size_t cap)
+{
+    size_t n = 0;
+
+    for (; *s != '\0' && n + 6 < cap; s++) {
+        if (*s == '\n' || *s == '\t' || *s == '\r') {
+            buf[n++] = '\\';
+            buf[n++] = *s == '\n' ? 'n' : *s == '\t' ? 't' : 'r';
+        } else {
+            buf[n++] = *s;
+        }
+    }
+    if (*s != '\0') {
+        memcpy(buf + n, "...", 3);
+        n += 3;
+    }
+    buf[n] = '\0';
+    return buf;
+}
+
+int cli_text_fail(const mqttseal_keyring *kr, const char *what)
+{
+    size_t count = mqttseal_keyring_count(kr), at = 0;
 
     for (size_t i = 0; i < count; i++) {
-        if (mqttseal_keyring_entry(kr, i, &info) == MQTTSEAL_OK &&
-            info.key_id == id && strcmp(info.filter, filter) == 0)
-            return 1;
+        mqttseal_key_info info;
+        char *f = cli_entry_filter(kr, i);
+        const char *bad = f ? cli_filter_unwritable(f, &at) : NULL;
+        if (bad != NULL && mqttseal_keyring_entry(kr, i, &info) == 0) {
+            char vis[200];
+            cli_fail(CLI_FILE,
+                     "cannot write %s: the filter '%s' (key id %u) contains "
+                     "%s at byte %zu; " CLI_UNWRITABLE,
+                     what, cli_visible(f, vis, sizeof vis), info.key_id, bad,
+                     at);
+            free(f);
+            return CLI_FILE;
+        }
+        free(f);
     }
-    return 0;
+    return cli_fail(CLI_FILE, "cannot write %s: out of memory", what);
 }

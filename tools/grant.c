@@ -2,6 +2,7 @@
 #include "cli.h"
 
 #include <getopt.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -72,8 +73,10 @@ static int list_one(const char *path)
             if (info.expires <= (int64_t)time(NULL))
                 strcat(when, " (expired)");
         }
+        char *f = cli_entry_filter(kr, i);
         printf("%-10u %-7s %-30s %s\n", info.key_id,
-               info.is_primary ? "yes" : "", when, info.filter);
+               info.is_primary ? "yes" : "", when, f ? f : info.filter);
+        free(f);
     }
     mqttseal_keyring_free(kr);
     return CLI_OK;
@@ -83,6 +86,15 @@ static int check_filters(char **filters, int n)
 {
     for (int i = 0; i < n; i++) {
         int rc = mqttseal_filter_check(filters[i], strlen(filters[i]));
+        size_t at = 0;
+        const char *bad = cli_filter_unwritable(filters[i], &at);
+        if (rc == MQTTSEAL_OK && bad != NULL) {
+            char vis[200];
+            return cli_usage("grant",
+                             "cannot grant '%s': it contains %s at byte %zu, "
+                             "and " CLI_UNWRITABLE,
+                             cli_visible(filters[i], vis, sizeof vis), bad, at);
+        }
         if (rc == MQTTSEAL_E_FILTER_PLUS)
             return cli_usage("grant",
                              "cannot grant '%s': a '+' filter cannot be "

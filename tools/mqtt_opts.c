@@ -9,10 +9,11 @@
 const char mqtt_opts_help[] =
     "Connection (as mosquitto_pub/mosquitto_sub):\n"
     "  -h, --host HOST       broker host (default localhost)\n"
-    "  -p, --port PORT       broker port (default 1883)\n"
-    "  -L, --url URL         mqtt://[USER[:PASSWORD]@]HOST[:PORT]/TOPIC in "
-    "one\n"
-    "                        option (mqtts:// is not supported)\n"
+    "  -p, --port PORT       broker port (default 1883; 8883 with TLS)\n"
+    "  -L, --url URL         mqtt(s)://[USER[:PASSWORD]@]HOST[:PORT]/TOPIC\n"
+    "                        in one option; mqtts:// is TLS (default port\n"
+    "                        8883, the system's CA certificates unless\n"
+    "                        --cafile or --capath)\n"
     "  -i, --id ID           client id (default mqttseal-CMD-PID)\n"
     "  -u, --username USER   user name\n"
     "  -P, --pw PASSWORD     password (needs -u)\n"
@@ -21,12 +22,39 @@ const char mqtt_opts_help[] =
     "                        mqttv31, mqttv311, mqttv5\n"
     "  -k, --keepalive SECS  keepalive interval (default 60)\n"
     "  -d, --debug           print connection steps on stderr\n"
+    "  -c, --disable-clean-session\n"
+    "                        resume the session of client id -i (needs -i):\n"
+    "                        the broker keeps subscriptions and queues QoS\n"
+    "                        1/2 messages while the client is away\n"
+    "  -x SECONDS            MQTT 5 session expiry interval (with -c and no\n"
+    "                        -x: never expires, as mosquitto)\n"
+    "  -D COMMAND IDENTIFIER VALUE\n"
+    "                        an MQTT 5 property (needs -V 5). connect:\n"
+    "                        session-expiry-interval, receive-maximum,\n"
+    "                        maximum-packet-size, user-property NAME VALUE;\n"
+    "                        publish (pub only): content-type,\n"
+    "                        correlation-data, message-expiry-interval,\n"
+    "                        response-topic, user-property NAME VALUE.\n"
+    "                        Properties travel in clear; never\n"
+    "                        payload-format-indicator (a sealed payload is\n"
+    "                        not UTF-8 text)\n"
     "  --will-topic TOPIC    a will (last will and testament), sealed for\n"
     "                        TOPIC with the keyring; the broker publishes it\n"
     "                        if this client disconnects unexpectedly\n"
     "  --will-payload TEXT   the will's message (default empty)\n"
     "  --will-qos 0|1|2      the will's QoS (default 0)\n"
-    "  --will-retain         the broker retains the will\n";
+    "  --will-retain         the broker retains the will\n"
+    "TLS (as mosquitto_pub/mosquitto_sub; --cafile, --capath or mqtts://\n"
+    "turn it on):\n"
+    "  --cafile FILE         PEM CA certificate(s) to verify the broker with\n"
+    "  --capath DIR          directory of hashed PEM CA certificates\n"
+    "  --cert FILE           PEM client certificate (needs --key)\n"
+    "  --key FILE            PEM private key of --cert (not encrypted)\n"
+    "  --insecure            do not check that the broker's certificate\n"
+    "                        names the host (it is still verified)\n"
+    "  --tls-version tlsv1.2|tlsv1.3\n"
+    "                        use exactly this TLS version (default: 1.2 or\n"
+    "                        newer, as the broker offers)\n";
 
 void mqtt_opts_init(struct mqtt_opts *o, const char *cmd)
 {
@@ -39,6 +67,9 @@ void mqtt_opts_init(struct mqtt_opts *o, const char *cmd)
     snprintf(o->id_buf, sizeof o->id_buf, "mqttseal-%s-%ld", cmd,
              (long)getpid());
     o->client_id = o->id_buf;
+    o->session_expiry = -1;
+    o->connect_props = (MQTTProperties)MQTTProperties_initializer;
+    o->publish_props = (MQTTProperties)MQTTProperties_initializer;
 }
 
 void mqtt_opts_free(struct mqtt_opts *o)
@@ -46,6 +77,8 @@ void mqtt_opts_free(struct mqtt_opts *o)
     free(o->url_topic);
     free(o->url_buf);
     o->url_topic = o->url_buf = NULL;
+    mqtt_props_free(&o->connect_props);
+    mqtt_props_free(&o->publish_props);
 }
 
 static int parse_version(const char *s)
@@ -74,17 +107,18 @@ static int parse_url(struct mqtt_opts *o, const char *url)
 {
     char *p, *at, *slash, *colon;
 
-    if (strncmp(url, "mqtts://", 8) == 0)
-        return cli_usage(o->cmd,
-                         "-L '%s': mqtts:// (TLS) is not supported "
-                         "by mqttseal; use mqtt://",
+    size_t skip = 7;
+
+    o->url_tls = strncmp(url, "mqtts://", 8) == 0;
+    if (o->url_tls)
+        skip = 8;
+    else if (strncmp(url, "mqtt://", 7) != 0)
+        return cli_usage(o->cmd, "-L '%s' is not an mqtt:// or mqtts:// URL",
                          url);
-    if (strncmp(url, "mqtt://", 7) != 0)
-        return cli_usage(o->cmd, "-L '%s' is not an mqtt:// URL", url);
     free(o->url_buf);
     free(o->url_topic);
     o->url_topic = NULL;
-    if ((o->url_buf = p = strdup(url + 7)) == NULL)
+    if ((o->url_buf = p = strdup(url + skip)) == NULL)
         return cli_fail(CLI_FILE, "out of memory");
     if ((slash = strchr(p, '/')) == NULL || slash[1] == '\0')
         return cli_usage(o->cmd,
@@ -103,7 +137,7 @@ static int parse_url(struct mqtt_opts *o, const char *url)
         }
         p = at + 1;
     }
-    o->port = 1883;
+    o->port_set = 0;
     if (p[0] == '[') { /* [IPv6]:port */
         char *end = strchr(p, ']');
         if (end == NULL)
@@ -118,6 +152,7 @@ static int parse_url(struct mqtt_opts *o, const char *url)
         *colon = '\0';
         if (parse_port(colon + 1, &o->port) != 0)
             return cli_usage(o->cmd, "-L '%s': bad port", url);
+        o->port_set = 1;
     }
     if (*p == '\0')
         return cli_usage(o->cmd, "-L '%s' names no host", url);
@@ -145,6 +180,7 @@ int mqtt_opts_handle(struct mqtt_opts *o, int c, const char *arg)
     case 'p':
         if (parse_port(arg, &o->port) != 0)
             return cli_usage(o->cmd, "-p '%s' is not a port (1..65535)", arg);
+        o->port_set = 1;
         return CLI_OK;
     case 'i':
         if (arg[0] == '\0' || strlen(arg) > 65535)
@@ -179,6 +215,17 @@ int mqtt_opts_handle(struct mqtt_opts *o, int c, const char *arg)
     case 'd':
         o->debug = 1;
         return CLI_OK;
+    case 'c':
+        o->no_clean = 1;
+        return CLI_OK;
+    case 'x':
+        if (cli_parse_uint(arg, 0xFFFFFFFFULL, &v) != 0)
+            return cli_usage(o->cmd,
+                             "-x '%s': the session expiry interval is 0 "
+                             "to 4294967295 seconds",
+                             arg);
+        o->session_expiry = (long long)v;
+        return CLI_OK;
     case OPT_KEYRING:
         o->keyring = arg;
         return CLI_OK;
@@ -194,12 +241,14 @@ int mqtt_opts_handle(struct mqtt_opts *o, int c, const char *arg)
         o->will_retain = 1;
         return CLI_OK;
     default:
-        return -1;
+        return mqtt_tls_handle(o, c, arg);
     }
 }
 
 int mqtt_opts_check(struct mqtt_opts *o)
 {
+    int rc;
+
     if (o->keyring == NULL)
         return cli_usage(o->cmd, "--keyring FILE is required (create one "
                                  "with mqttseal keygen and mqttseal grant)");
@@ -209,6 +258,11 @@ int mqtt_opts_check(struct mqtt_opts *o)
         (o->will_payload || o->will_qos || o->will_retain))
         return cli_usage(o->cmd, "--will-payload, --will-qos and "
                                  "--will-retain need --will-topic");
+    if ((rc = mqtt_tls_check(o)) != CLI_OK ||
+        (rc = mqtt_props_check(o)) != CLI_OK)
+        return rc;
+    if (!o->port_set)
+        o->port = mqtt_opts_tls(o) ? 8883 : 1883;
     if (o->will_topic != NULL)
         return cli_check_topic(o->cmd, o->will_topic);
     return CLI_OK;
@@ -248,7 +302,10 @@ int mqtt_conn_create(struct mqtt_conn *c, const struct mqtt_opts *o)
         if (mqttseal_paho_new(&c->will_hooks, c->will_ctx) != MQTTSEAL_OK)
             return cli_fail(CLI_FILE, "out of memory");
     }
-    snprintf(uri, sizeof uri, "tcp://%s", mqtt_opts_where(o));
+    if (o->tls_version != 0 && (rc = mqtt_tls_pin(o)) != CLI_OK)
+        return rc;
+    snprintf(uri, sizeof uri, "%s://%s", mqtt_opts_tls(o) ? "ssl" : "tcp",
+             mqtt_opts_where(o));
     co.MQTTVersion = o->version;
     rc = MQTTClient_createWithOptions(&c->client, uri, o->client_id,
                                       MQTTCLIENT_PERSISTENCE_NONE, NULL, &co);
@@ -319,14 +376,19 @@ static int seal_will(struct mqtt_conn *c, const struct mqtt_opts *o,
 
 int mqtt_conn_connect(struct mqtt_conn *c, const struct mqtt_opts *o)
 {
+    MQTTClient_SSLOptions ssl = MQTTClient_SSLOptions_initializer;
     MQTTClient_connectOptions co = MQTTClient_connectOptions_initializer;
     MQTTClient_connectOptions co5 = MQTTClient_connectOptions_initializer5;
     MQTTClient_willOptions wo = MQTTClient_willOptions_initializer;
     mqttseal_paho_will *will = NULL;
     int rc, v5 = o->version == MQTTVERSION_5;
 
-    if (v5)
+    if (v5) {
         co = co5; /* cleanstart instead of cleansession */
+        co.cleanstart = !o->no_clean;
+    } else {
+        co.cleansession = !o->no_clean;
+    }
     co.keepAliveInterval = o->keepalive;
     co.username = o->user;
     co.password = o->password;
@@ -337,6 +399,10 @@ int mqtt_conn_connect(struct mqtt_conn *c, const struct mqtt_opts *o)
     co.reliable = 0;
     co.maxInflightMessages = 20; /* PUB_INFLIGHT in pub.c */
     co.MQTTVersion = o->version;
+    if (mqtt_opts_tls(o)) {
+        mqtt_tls_options(c, o, &ssl);
+        co.ssl = &ssl;
+    }
     if (o->will_topic != NULL &&
         (rc = seal_will(c, o, &co, &wo, &will)) != CLI_OK)
         return rc;
@@ -344,13 +410,26 @@ int mqtt_conn_connect(struct mqtt_conn *c, const struct mqtt_opts *o)
         fprintf(stderr, "mqttseal %s: connecting to %s as '%s'\n", o->cmd,
                 mqtt_opts_where(o), o->client_id);
     if (v5) {
-        MQTTResponse r = MQTTClient_connect5(c->client, &co, NULL, NULL);
+        MQTTProperties props = o->connect_props; /* Paho only reads it */
+        MQTTResponse r = MQTTClient_connect5(c->client, &co, &props, NULL);
         rc = r.reasonCode;
         MQTTResponse_free(r);
     } else {
         rc = MQTTClient_connect(c->client, &co);
     }
     mqttseal_paho_will_free(will);
+    if (rc < 0 && mqtt_opts_tls(o) && c->tls_error[0] != '\0')
+        return mqtt_tls_fail(c, o);
+    if (rc < 0 && mqtt_opts_tls(o))
+        return cli_fail(CLI_BROKER,
+                        "%s: cannot connect to %s with TLS: %s (is a TLS "
+                        "listener running there? its certificate must name "
+                        "the host, which --insecure does not check; a broker "
+                        "may require --cert and --key)",
+                        o->cmd, mqtt_opts_where(o),
+                        rc == MQTTCLIENT_FAILURE ? "connection, handshake or "
+                                                   "certificate check failed"
+                                                 : MQTTClient_strerror(rc));
     if (rc < 0)
         return cli_fail(CLI_BROKER,
                         "%s: cannot connect to %s: %s (is the "

@@ -11,6 +11,7 @@ static const char pub_help[] =
     "Usage: mqttseal pub --keyring KEYRING -t TOPIC\n"
     "                    (-m MESSAGE | -f FILE | -s | -l | -n)\n"
     "                    [-q QOS] [-r] [--no-timestamp] [--sign SIGNER]\n"
+    "                    [--repeat N [--repeat-delay SECS]]\n"
     "                    [connection options]\n"
     "\n"
     "Publish messages sealed for TOPIC with the keyring's primary key id,\n"
@@ -34,6 +35,9 @@ static const char pub_help[] =
     "  -r, --retain          the broker retains the message; it is sealed\n"
     "                        as retained (an authenticated header flag), so\n"
     "                        receivers apply their retained maximum age\n"
+    "  --repeat N            publish the message(s) N times (each sealed\n"
+    "                        anew: a receiver sees N distinct messages)\n"
+    "  --repeat-delay SECS   wait SECS (fractions allowed) between repeats\n"
     "  --no-timestamp        leave the time out of the sealed headers (by\n"
     "                        default each carries it, so receivers with\n"
     "                        --fresh or --max-age accept it)\n"
@@ -44,14 +48,21 @@ static const char pub_help[] =
     "  --help                print this help\n"
     "\n";
 
-enum { OPT_TIMESTAMP = 300, OPT_NO_TIMESTAMP, OPT_SIGN };
+enum {
+    OPT_TIMESTAMP = 300,
+    OPT_NO_TIMESTAMP,
+    OPT_SIGN,
+    OPT_REPEAT,
+    OPT_REPEAT_DELAY
+};
 
 struct pub {
     struct mqtt_opts o;
     struct mqtt_conn conn;
     const char *topic, *message, *file, *sign;
     int source, retain, no_timestamp;
-    unsigned long count;
+    unsigned long count, repeat; /* repeat: 1 unless --repeat */
+    long repeat_delay_ms;
     unsigned char *buf; /* the message of -f and -s */
     size_t len;
     atomic_int lost;
@@ -73,6 +84,29 @@ static int parse_source(struct pub *p, int c, const char *arg)
     return CLI_OK;
 }
 
+static int parse_repeat(struct pub *p, int c, const char *arg)
+{
+    unsigned long long v;
+    char *end;
+    double d;
+
+    if (c == OPT_REPEAT) {
+        if (cli_parse_uint(arg, 1000000000, &v) != 0 || v == 0)
+            return cli_usage("pub", "--repeat '%s' is not a count (1 or more)",
+                             arg);
+        p->repeat = (unsigned long)v;
+        return CLI_OK;
+    }
+    d = strtod(arg, &end);
+    if (end == arg || *end != '\0' || !(d >= 0 && d <= 86400))
+        return cli_usage("pub",
+                         "--repeat-delay '%s' is not a number of seconds "
+                         "(0 to 86400, fractions allowed)",
+                         arg);
+    p->repeat_delay_ms = (long)(d * 1000 + 0.5);
+    return CLI_OK;
+}
+
 static int parse(int argc, char **argv, struct pub *p)
 {
     static const struct option opts[] = {
@@ -86,6 +120,8 @@ static int parse(int argc, char **argv, struct pub *p)
         {"timestamp", no_argument, NULL, OPT_TIMESTAMP},
         {"no-timestamp", no_argument, NULL, OPT_NO_TIMESTAMP},
         {"sign", required_argument, NULL, OPT_SIGN},
+        {"repeat", required_argument, NULL, OPT_REPEAT},
+        {"repeat-delay", required_argument, NULL, OPT_REPEAT_DELAY},
         {NULL, 0, NULL, 0},
     };
     int c, rc;
@@ -122,6 +158,16 @@ static int parse(int argc, char **argv, struct pub *p)
         case OPT_SIGN:
             p->sign = optarg;
             break;
+        case 'D':
+            if ((rc = mqtt_props_parse(&p->o, optarg, argc, argv, &optind)) !=
+                CLI_OK)
+                return rc;
+            break;
+        case OPT_REPEAT:
+        case OPT_REPEAT_DELAY:
+            if ((rc = parse_repeat(p, c, optarg)) != CLI_OK)
+                return rc;
+            break;
         case OPT_HELP:
             printf("%s%s\n%s", pub_help, mqtt_opts_help, cli_exit_help);
             return -1;
@@ -137,6 +183,10 @@ static int parse(int argc, char **argv, struct pub *p)
         return cli_usage("pub", "give the topic with -t TOPIC (or -L URL)");
     if (p->source == 0)
         return cli_usage("pub", "give the message with -m, -f, -s, -l or -n");
+    if (p->repeat_delay_ms > 0 && p->repeat < 2)
+        return cli_usage("pub", "--repeat-delay needs --repeat N");
+    if (p->repeat > 1 && p->source == 'l')
+        return cli_usage("pub", "--repeat cannot repeat stdin lines (-l)");
     if ((rc = mqtt_opts_check(&p->o)) != CLI_OK)
         return rc;
     return cli_check_topic("pub", p->topic);
@@ -186,7 +236,7 @@ static int publish(struct pub *p, const void *buf, size_t len)
         if (p->o.version == MQTTVERSION_5) {
             MQTTResponse r = mqttseal_MQTTClient_publish5(
                 c->hooks, c->client, p->topic, (int)len, buf, p->o.qos,
-                p->retain, NULL, &tok);
+                p->retain, &p->o.publish_props, &tok);
             rc = r.reasonCode;
             MQTTResponse_free(r);
         } else {
@@ -244,7 +294,7 @@ static int read_whole(struct pub *p)
     return rc;
 }
 
-static int publish_source(struct pub *p)
+static int publish_once(struct pub *p)
 {
     switch (p->source) {
     case 'm':
@@ -256,6 +306,22 @@ static int publish_source(struct pub *p)
     default:
         return publish(p, p->buf, p->len);
     }
+}
+
+/* --repeat: the message N times, --repeat-delay apart. */
+static int publish_source(struct pub *p)
+{
+    int rc = CLI_OK;
+
+    for (unsigned long i = 0; i < p->repeat && rc == CLI_OK; i++) {
+        if (i > 0 && p->repeat_delay_ms > 0)
+            mqtt_sleep_ms(p->repeat_delay_ms);
+        rc = publish_once(p);
+        if (rc == CLI_OK && atomic_load(&p->lost))
+            rc = cli_fail(CLI_BROKER, "pub: lost the connection to %s",
+                          mqtt_opts_where(&p->o));
+    }
+    return rc;
 }
 
 /* Wait until the broker acknowledged every QoS 1/2 message (30 s). */
@@ -364,6 +430,7 @@ int cmd_pub(int argc, char **argv)
     if (p == NULL)
         return cli_fail(CLI_FILE, "out of memory");
     mqtt_opts_init(&p->o, "pub");
+    p->repeat = 1;
     atomic_init(&p->lost, 0);
     atomic_init(&p->acked, 0);
     rc = parse(argc, argv, p);

@@ -69,31 +69,31 @@ static int expired(int64_t exp)
     return exp != 0 && exp <= (int64_t)time(NULL);
 }
 
-/* The distinct filters a device keyring holds: its grant list. */
+/* The distinct filters a device keyring holds (whole, any length): its
+ * grant list, malloc'd; free with free_filters. */
 static int device_filters(const char *path, const mqttseal_keyring *dev,
-                          char (*filters)[256], size_t *n)
+                          char **filters, size_t *n)
 {
-    mqttseal_key_info info;
     size_t count = mqttseal_keyring_count(dev);
 
     *n = 0;
     for (size_t i = 0; i < count; i++) {
         size_t j;
-        if (mqttseal_keyring_entry(dev, i, &info) != MQTTSEAL_OK)
-            continue;
-        if (strlen(info.filter) >= sizeof info.filter - 1)
-            return cli_fail(CLI_FILE,
-                            "keyring '%s' holds a filter too long to "
-                            "regenerate (grant it anew with mqttseal grant)",
-                            path);
-        for (j = 0; j < *n && strcmp(filters[j], info.filter) != 0; j++)
+        char *f = cli_entry_filter(dev, i);
+        if (f == NULL)
+            return cli_fail(CLI_FILE, "out of memory");
+        for (j = 0; j < *n && strcmp(filters[j], f) != 0; j++)
             ;
-        if (j < *n)
+        if (j < *n) {
+            free(f);
             continue;
-        if (*n == ROT_MAX_FILTERS)
+        }
+        if (*n == ROT_MAX_FILTERS) {
+            free(f);
             return cli_fail(CLI_FILE, "keyring '%s' holds too many filters",
                             path);
-        memcpy(filters[(*n)++], info.filter, sizeof info.filter);
+        }
+        filters[(*n)++] = f;
     }
     if (*n == 0)
         return cli_fail(CLI_FILE,
@@ -103,31 +103,39 @@ static int device_filters(const char *path, const mqttseal_keyring *dev,
     return CLI_OK;
 }
 
+static void free_filters(char **filters, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(filters[i]);
+}
+
 /* Mirror ROOT's ids (unexpired), expiries and primary into dev. */
 static int sync_device(mqttseal_keyring *dev, const char *path,
                        const mqttseal_keyring *root, const char *root_path)
 {
-    static char filters[ROT_MAX_FILTERS][256];
+    char *filters[ROT_MAX_FILTERS];
     uint32_t ids[ROT_MAX_IDS], primary;
-    size_t n_f, n_ids = cli_keyring_ids(root, ids, ROT_MAX_IDS);
+    size_t n_f = 0, n_ids = cli_keyring_ids(root, ids, ROT_MAX_IDS);
     int rc = device_filters(path, dev, filters, &n_f);
 
     for (size_t i = 0; i < n_ids && rc == CLI_OK; i++) {
         int64_t exp = cli_keyring_expiry(root, ids[i]);
-        for (size_t j = 0; j < n_f && !expired(exp); j++) {
+        for (size_t j = 0; j < n_f && !expired(exp) && rc == CLI_OK; j++) {
             if (cli_keyring_has(dev, ids[i], filters[j]))
                 continue;
             rc = mqttseal_keyring_grant(dev, root, ids[i], filters[j]);
             if (rc != MQTTSEAL_OK)
-                return cli_fail(CLI_FILE,
-                                "cannot regenerate '%s': keyring '%s' cannot "
-                                "grant '%s' under key id %u (%s)",
-                                path, root_path, filters[j], ids[i],
-                                mqttseal_strerror(rc));
+                rc = cli_fail(CLI_FILE,
+                              "cannot regenerate '%s': keyring '%s' cannot "
+                              "grant '%s' under key id %u (%s)",
+                              path, root_path, filters[j], ids[i],
+                              mqttseal_strerror(rc));
         }
-        if (mqttseal_keyring_set_expiry(dev, ids[i], exp) == MQTTSEAL_E_INVALID)
-            return cli_fail(CLI_FILE, "cannot set an expiry in '%s'", path);
+        if (rc == CLI_OK &&
+            mqttseal_keyring_set_expiry(dev, ids[i], exp) == MQTTSEAL_E_INVALID)
+            rc = cli_fail(CLI_FILE, "cannot set an expiry in '%s'", path);
     }
+    free_filters(filters, n_f);
     if (rc == CLI_OK && mqttseal_keyring_primary(root, &primary) == 0 &&
         mqttseal_keyring_set_primary(dev, primary) != MQTTSEAL_OK)
         return cli_fail(CLI_FILE, "cannot make id %u primary in '%s'", primary,

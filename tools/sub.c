@@ -1,5 +1,6 @@
 /* mqttseal sub: the sealed counterpart of mosquitto_sub. */
 #include "mqtt_opts.h"
+#include "sub_format.h"
 
 #include <signal.h>
 #include <stdatomic.h>
@@ -12,7 +13,8 @@
 
 static const char sub_help[] =
     "Usage: mqttseal sub --keyring KEYRING -t FILTER [-t FILTER]...\n"
-    "                    [-C COUNT] [-v] [-N] [-R] [-W SECS] [-q QOS]\n"
+    "                    [-C COUNT] [-v] [-N] [-F FORMAT] [-R] [-W SECS]\n"
+    "                    [-q QOS]\n"
     "                    [--fresh] [--max-age S] [--skew S]\n"
     "                    [--retained-max-age S]\n"
     "                    [--replay-state FILE [--save-interval S]]\n"
@@ -32,7 +34,8 @@ static const char sub_help[] =
     "  -q, --qos 0|1|2       subscription QoS (default 0)\n"
     "  -C COUNT              exit after COUNT messages were printed\n"
     "  -v, --verbose         print 'TOPIC PAYLOAD' instead of 'PAYLOAD'\n"
-    "  -N                    do not add a newline after each payload\n"
+    "  -N                    do not add a newline after each "
+    "payload\n" SUB_FORMAT_HELP
     "  -R                    ignore retained (stale) messages: neither\n"
     "                        printed, nor counted, nor reported\n"
     "  -W SECS               exit (status 5) after SECS seconds unless -C\n"
@@ -88,6 +91,7 @@ struct sub {
     struct mqtt_conn conn;
     char *topics[SUB_MAX_TOPICS];
     int n_topics, verbose, no_eol, no_retained;
+    const char *format;           /* -F */
     unsigned long count, timeout; /* 0 = unlimited */
     unsigned long printed;        /* only the callback thread writes it */
     int fresh, has_max_age, has_skew, has_retained_max_age;
@@ -174,6 +178,7 @@ static int parse_state_option(struct sub *s, int c, const char *arg)
 static int parse_one(struct sub *s, int c, const char *arg)
 {
     unsigned long long v;
+    char bad;
 
     switch (c) {
     case 't':
@@ -201,6 +206,14 @@ static int parse_one(struct sub *s, int c, const char *arg)
         return CLI_OK;
     case 'N':
         s->no_eol = 1;
+        return CLI_OK;
+    case 'F':
+        if (sub_format_check(arg, &bad) != 0)
+            return cli_usage("sub",
+                             "-F '%s': unknown '%c' (see -F in --help for "
+                             "what is printed)",
+                             arg, bad);
+        s->format = arg;
         return CLI_OK;
     case 'R':
         s->no_retained = 1;
@@ -230,14 +243,17 @@ static int parse(int argc, char **argv, struct sub *s)
     int c, rc;
 
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":" MQTT_SHORT_OPTIONS "C:W:vNR", opts,
-                            NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":" MQTT_SHORT_OPTIONS "C:W:vNRF:",
+                            opts, NULL)) != -1) {
         if ((rc = mqtt_opts_handle(&s->o, c, optarg)) >= 0) {
             if (rc != CLI_OK)
                 return rc;
             continue;
         }
-        rc = parse_one(s, c, optarg);
+        if (c == 'D')
+            rc = mqtt_props_parse(&s->o, optarg, argc, argv, &optind);
+        else
+            rc = parse_one(s, c, optarg);
         if (rc == -2)
             return cli_bad_option("sub", argv, c);
         if (rc != CLI_OK)
@@ -300,13 +316,17 @@ static int on_message(void *context, char *topic, int topic_len,
     size_t tlen = topic_len > 0 ? (size_t)topic_len : strlen(topic);
 
     if (!atomic_load(&s->done) && !(s->no_retained && m->retained)) {
-        if (s->verbose) {
-            fwrite(topic, 1, tlen, stdout);
-            fputc(' ', stdout);
+        if (s->format != NULL) {
+            sub_format_print(stdout, s->format, topic, tlen, m);
+        } else {
+            if (s->verbose) {
+                fwrite(topic, 1, tlen, stdout);
+                fputc(' ', stdout);
+            }
+            if (s->trust_path != NULL)
+                print_origin(s);
+            fwrite(m->payload, 1, (size_t)m->payloadlen, stdout);
         }
-        if (s->trust_path != NULL)
-            print_origin(s);
-        fwrite(m->payload, 1, (size_t)m->payloadlen, stdout);
         if (!s->no_eol)
             fputc('\n', stdout);
         fflush(stdout);

@@ -199,7 +199,8 @@ typedef struct mqttseal_key_info {
     uint32_t key_id;
     int64_t expires;     /* Unix seconds; 0 = never */
     int is_primary;      /* 1 when key_id is the primary id */
-    char filter[256];    /* the grant, truncated with "..." if longer */
+    char filter[256];    /* the grant, cut with "..." if longer: see
+                            mqttseal_keyring_entry_filter */
 } mqttseal_key_info;
 
 /** An empty keyring. @return OK, E_INVALID, E_NOMEM, E_CRYPTO. */
@@ -304,6 +305,17 @@ MQTTSEAL_EXPORT size_t mqttseal_keyring_count(const mqttseal_keyring *kr);
 MQTTSEAL_EXPORT int mqttseal_keyring_entry(const mqttseal_keyring *kr,
                                            size_t index,
                                            mqttseal_key_info *info);
+
+/**
+ * The whole filter of entry index, of any length, NUL-terminated in buf
+ * (a filter holds no NUL). *len (if not NULL) gets its length in bytes
+ * whatever the outcome, so a call with buf = NULL, cap = 0 sizes it.
+ * @return OK; E_BUFFER (cap < length + 1: buf gets "" if cap > 0);
+ *         E_INVALID (NULL kr, index out of range, NULL buf with cap > 0).
+ */
+MQTTSEAL_EXPORT int mqttseal_keyring_entry_filter(const mqttseal_keyring *kr,
+                                                  size_t index, char *buf,
+                                                  size_t cap, size_t *len);
 
 /* ---------------------------------------------------------------------
  * 5. Contexts

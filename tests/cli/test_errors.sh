@@ -56,7 +56,7 @@ expect 1 "keygen: give exactly one keyring file" -- "$M" keygen a b
 expect 1 "grant: --keyring ROOT is required" -- "$M" grant 'a/#'
 expect 1 "rotate: --keyring ROOT is required" -- "$M" rotate
 if [ "$PUBSUB" = 1 ]; then
-    expect 1 "pub: unknown option '-x'" -- "$M" pub -x
+    expect 1 "pub: unknown option '-Z'" -- "$M" pub -Z
     expect 1 "pub: option '-q' needs a value" -- "$M" pub -q
     expect 1 "pub: -q '3': QoS is 0, 1 or 2" -- "$M" pub -q 3
     expect 1 "pub: -p '0' is not a port" -- "$M" pub -p 0
@@ -68,8 +68,10 @@ if [ "$PUBSUB" = 1 ]; then
     expect 1 "pub: give only one of" -- "$M" pub --keyring k -t a -m b -n
     expect 1 "pub: 'a/#' is not a topic name" -- "$M" pub --keyring k -t 'a/#' -m b
     expect 1 "pub: -P needs -u" -- "$M" pub --keyring k -t a -m b -P pw
-    expect 1 "pub: -L 'mqtts://h/t': mqtts:// \\(TLS\\) is not supported" -- \
-        "$M" pub --keyring k -L mqtts://h/t -m b
+    expect 1 "pub: -L 'http://h/t' is not an mqtt:// or mqtts:// URL" -- \
+        "$M" pub --keyring k -L http://h/t -m b
+    expect 1 "pub: -L 'mqtts://h' names no topic" -- \
+        "$M" pub --keyring k -L mqtts://h -m b
     expect 1 "pub: -L 'mqtt://h' names no topic" -- "$M" pub --keyring k -L mqtt://h -m b
     expect 1 "pub: -L 'mqtt://h:99999/t': bad port" -- \
         "$M" pub --keyring k -L mqtt://h:99999/t -m b

@@ -98,4 +98,34 @@ expect 1 "--list takes only keyring files" -- \
 grep -q '^primary 2$' both.keyring || fail "grant: primary follows root"
 expect 2 "has no key id 9" -- \
     "$M" grant --keyring root.keyring --id 9 --out x9.keyring 'q/#'
+# Filters a keyring file cannot hold: one line naming the character (the
+# list is what src/keyring_text.c refuses: space, tab, LF); Paho's own
+# sample topic 'MQTT Examples' among them. A CR is data, and is written.
+expect 1 "cannot grant 'MQTT Examples': it contains a space at byte 4.*space, a tab or a line feed" -- \
+    "$M" grant --keyring root.keyring --out sp.keyring 'MQTT Examples'
+expect 1 "cannot grant 'a\\\\tb': it contains a tab at byte 1" -- \
+    "$M" grant --keyring root.keyring --out tab.keyring "$(printf 'a\tb')"
+expect 1 "cannot grant 'a\\\\nb': it contains a line feed at byte 1" -- \
+    "$M" grant --keyring root.keyring --out lf.keyring "$(printf 'a\nb')"
+[ ! -e sp.keyring ] && [ ! -e tab.keyring ] && [ ! -e lf.keyring ] ||
+    fail "grant wrote a keyring for an unwritable filter"
+"$M" grant --keyring root.keyring --out cr.keyring "$(printf 'a\rb')" \
+    > /dev/null || fail "grant refused a filter with a CR"
+printf 'v' | "$M" seal --keyring root.keyring --topic "$(printf 'a\rb')" \
+    > cr.env
+[ "$("$M" open --keyring cr.keyring --topic "$(printf 'a\rb')" < cr.env)" = v ] ||
+    fail "a CR filter did not round-trip through its keyring file"
+
+# Filters longer than mqttseal_key_info's 255 bytes are compared and
+# listed whole: two that differ only after byte 300 both survive rotate.
+long=$(head -c 300 /dev/zero | tr '\0' x)
+"$M" keygen lroot.keyring > /dev/null
+"$M" grant --keyring lroot.keyring --out long.keyring "l/$long/a" "l/$long/b"
+"$M" grant --list long.keyring | grep -q "l/$long/a\$" ||
+    fail "grant --list cut a long filter"
+"$M" rotate --keyring lroot.keyring --new-id 2 long.keyring > /dev/null ||
+    fail "rotate refused long filters"
+[ "$(awk '$1 == "key" {print $2, $3}' long.keyring | sort | tr '\n' ,)" = \
+  "1 l/$long/a,1 l/$long/b,2 l/$long/a,2 l/$long/b," ] ||
+    fail "rotate did not regenerate both long filters"
 echo ok

@@ -2,7 +2,9 @@
 
 Environment (set by tests/python/meson.build; defaults for running by hand
 from a checkout with /usr/bin/python3 -m unittest):
-  MQTTSEAL_LIBRARY      libmqttseal.so to test (else the binding's lookup)
+  MQTTSEAL_LIBRARY      libmqttseal.so to test (required: the tests never
+                        rely on the binding's lookup, which would find an
+                        installed copy, not this build)
   MQTTSEAL_VECTORS_DIR  tests/vectors
   MQTTSEAL_SEALED_PUB, MQTTSEAL_SEALED_SUB, MQTTSEAL_CLI
                         the C example programs and the mqttseal CLI
@@ -23,6 +25,10 @@ ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
 BINDING = os.path.join(ROOT, "bindings", "python")
 if BINDING not in sys.path:
     sys.path.insert(0, BINDING)
+
+if not os.environ.get("MQTTSEAL_LIBRARY"):
+    sys.exit("set MQTTSEAL_LIBRARY to the libmqttseal.so under test, e.g. "
+             "build/src/libmqttseal.so (meson test sets it)")
 
 import mqttseal  # noqa: E402
 import mqttseal.paho  # noqa: E402,F401

@@ -202,6 +202,9 @@ class RoundTripTest(unittest.TestCase):
         text = self.kr.to_string()
         with mqttseal.Keyring.from_string(text) as copy:
             self.assertEqual(copy.to_string(), text)
+        long = "site/" + "x" * 400 + "/#"   # past mqttseal_key_info's 255
+        with self.kr.derive([long]) as dev:
+            self.assertEqual([i.filter for i in dev], [long])
         with self.kr.derive(["site/a/#", "other/x"]) as dev:
             self.assertEqual(sorted(i.filter for i in dev),
                              ["other/x", "site/a/#"])
@@ -341,6 +344,60 @@ class LookupTest(unittest.TestCase):
         self.assertNotEqual(r.returncode, 0)
         self.assertIn("/nonexistent-build/src/libmqttseal.so", r.stderr)
 
+
+    def test_source_tree_builds_are_never_searched(self):
+        # A copy of the binding inside a source tree whose newest build
+        # directory holds a library: without MQTTSEAL_LIBRARY it must not
+        # be loaded (after tests/run.sh the newest one is the ASan build).
+        import shutil
+        import tempfile
+        with tempfile.TemporaryDirectory() as root:
+            pkg = os.path.join(root, "bindings", "python")
+            shutil.copytree(os.path.join(support.BINDING, "mqttseal"),
+                            os.path.join(pkg, "mqttseal"))
+            os.makedirs(os.path.join(root, "build-asan", "src"))
+            shutil.copy(os.path.realpath(mqttseal.library_path()),
+                        os.path.join(root, "build-asan", "src",
+                                     "libmqttseal.so"))
+            e = dict(os.environ)
+            for k in ("MQTTSEAL_LIBRARY", "MQTTSEAL_BUILD_DIR",
+                      "LD_LIBRARY_PATH"):
+                e.pop(k, None)
+            e["PYTHONPATH"] = pkg
+            e["PYTHONDONTWRITEBYTECODE"] = "1"
+            r = subprocess.run(
+                [sys.executable, "-c",
+                 "import mqttseal; print(mqttseal.library_path())"],
+                env=e, capture_output=True, text=True, timeout=60)
+            self.assertNotIn(root, r.stdout)
+            if r.returncode != 0:   # nothing installed: the error says so
+                self.assertIn("ImportError", r.stderr)
+                self.assertIn("installed (find_library)", r.stderr)
+                self.assertIn("installed (dynamic linker)", r.stderr)
+                self.assertIn("MQTTSEAL_LIBRARY", r.stderr)
+
+    def test_sanitizer_build_is_refused_not_aborted(self):
+        # A real AddressSanitizer library named libmqttseal.so: loading it
+        # into this uninstrumented python3 would abort the interpreter.
+        import shutil
+        import tempfile
+        cc = shutil.which("cc") or shutil.which("gcc")
+        if cc is None:
+            self.skipTest("no C compiler")
+        with tempfile.TemporaryDirectory() as d:
+            c = os.path.join(d, "x.c")
+            so = os.path.join(d, "libmqttseal.so")
+            with open(c, "w") as f:
+                f.write("int mqttseal_init(void) { return 0; }\n")
+            b = subprocess.run([cc, "-shared", "-fPIC", "-fsanitize=address",
+                                "-o", so, c], capture_output=True)
+            if b.returncode != 0:
+                self.skipTest("cannot build an ASan library here")
+            r = self.run_py({"MQTTSEAL_LIBRARY": so})
+            self.assertEqual(r.returncode, 1, r.stderr)
+            self.assertIn("ImportError", r.stderr)
+            self.assertIn("sanitizer build", r.stderr)
+            self.assertIn(so, r.stderr)
 
 if __name__ == "__main__":
     unittest.main()

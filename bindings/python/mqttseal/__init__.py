@@ -6,8 +6,8 @@
     assert ctx.open("site/a/temp", env) == b"21.5"
 
 For paho-mqtt clients see mqttseal.paho.wrap(). The library is found as
-described in mqttseal._lib (MQTTSEAL_LIBRARY, a build directory, then the
-system path).
+described in mqttseal._lib (MQTTSEAL_LIBRARY, MQTTSEAL_BUILD_DIR, then the
+installed library; never a source tree's build directories).
 """
 
 from . import _lib, sizes

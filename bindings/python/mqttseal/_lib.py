@@ -3,27 +3,36 @@
 Lookup order (the first that loads wins):
 
 1. ``MQTTSEAL_LIBRARY``: full path to ``libmqttseal.so`` (or ``.so.0``).
-2. A build directory: ``MQTTSEAL_BUILD_DIR`` (its ``src/`` or the directory
-   itself), else ``build*/src`` of the source tree this package sits in
-   (``bindings/python/mqttseal/../../../build*/src``), newest first.
-3. The system path: ``ctypes.util.find_library('mqttseal')``, then
-   ``libmqttseal.so.0``.
+2. ``MQTTSEAL_BUILD_DIR``: a meson build directory (its ``src/`` or the
+   directory itself).
+3. The installed library: ``ctypes.util.find_library('mqttseal')``, then
+   the dynamic linker's ``libmqttseal.so.0``.
 
 When MQTTSEAL_LIBRARY or MQTTSEAL_BUILD_DIR is set, nothing else is tried:
 a library named explicitly that does not load is an ImportError, never a
-silent fall-back to some other copy.
+silent fall-back to some other copy. Without them only the installed
+library is tried: build directories of the source tree are never searched
+(the newest one may be a sanitizer build, see below).
+
+A library built with AddressSanitizer (or another sanitizer needing its
+runtime first) aborts an uninstrumented python3 when loaded, so one is
+refused with an ImportError before it is loaded, unless that runtime is
+already in the process (LD_PRELOAD). The ImportError lists every place
+looked at and why each failed.
 
 Nothing is compiled; only the standard library is used.
 """
 
 import ctypes
 import ctypes.util
-import glob
 import os
 
 __all__ = ["lib", "path", "Header", "KeyInfo", "Diag", "Stats"]
 
 _SONAMES = ("libmqttseal.so", "libmqttseal.so.0")
+# Runtimes that must come first in the process (they abort otherwise).
+_SANITIZER_RUNTIMES = (b"libasan.so", b"libtsan.so", b"libmsan.so",
+                       b"libhwasan.so", b"libclang_rt.asan")
 
 
 def _build_dir_candidates(build):
@@ -32,25 +41,56 @@ def _build_dir_candidates(build):
             yield os.path.join(build, sub, name)
 
 
-def _tree_candidates():
-    here = os.path.dirname(os.path.abspath(__file__))
-    root = os.path.normpath(os.path.join(here, "..", "..", ".."))
-    found = []
-    for name in _SONAMES:
-        found.extend(glob.glob(os.path.join(root, "build*", "src", name)))
+def _resolve(cand):
+    """The file the dynamic linker would open for cand, if it can be found
+    (a bare soname is looked up in the linker's cache and usual dirs)."""
+    if os.sep in cand:
+        return cand
+    for d in (os.environ.get("LD_LIBRARY_PATH", "").split(":")
+              + ["/usr/local/lib", "/usr/local/lib64",
+                 "/usr/lib/x86_64-linux-gnu", "/usr/lib64", "/usr/lib",
+                 "/lib"]):
+        if d and os.path.exists(os.path.join(d, cand)):
+            return os.path.join(d, cand)
+    return None
 
-    def mtime(p):
-        try:
-            return os.stat(p).st_mtime
-        except OSError:
-            return 0
-    return sorted(found, key=mtime, reverse=True)
+
+def _loaded_runtimes():
+    try:
+        with open("/proc/self/maps", "rb") as f:
+            maps = f.read()
+    except OSError:
+        return b""
+    return maps
+
+
+def _sanitizer(cand):
+    """The sanitizer runtime cand needs and this process lacks, or None."""
+    real = _resolve(cand)
+    if real is None:
+        return None
+    try:
+        with open(real, "rb") as f:
+            data = f.read()
+    except OSError:
+        return None
+    maps = _loaded_runtimes()
+    for rt in _SANITIZER_RUNTIMES:
+        if rt in data and rt not in maps:
+            return rt.decode()
+    return None
 
 
 def _try(cands, tried):
     for how, cand in cands:
         if os.sep in cand and not os.path.exists(cand):
             tried.append("%s: %s (not found)" % (how, cand))
+            continue
+        rt = _sanitizer(cand)
+        if rt is not None:
+            tried.append("%s: %s (a sanitizer build: it needs %s loaded "
+                         "first and would abort python; not loaded)"
+                         % (how, cand, rt))
             continue
         try:
             return ctypes.CDLL(cand), cand
@@ -61,9 +101,10 @@ def _try(cands, tried):
 
 def _fail(tried, why):
     raise ImportError(
-        "mqttseal: cannot load libmqttseal (%s). Set MQTTSEAL_LIBRARY to the "
-        "full path of libmqttseal.so, or MQTTSEAL_BUILD_DIR to a meson build "
-        "directory, or install the library. Looked in:\n  %s"
+        "mqttseal: cannot load libmqttseal (%s). Install the library "
+        "(meson install), or set MQTTSEAL_LIBRARY to the full path of "
+        "libmqttseal.so, or MQTTSEAL_BUILD_DIR to a meson build directory "
+        "(not a sanitizer build). Looked in:\n  %s"
         % (why, "\n  ".join(tried)))
 
 
@@ -81,13 +122,16 @@ def _load():
                  for p in _build_dir_candidates(build)]
         return (_try(cands, tried) or _fail(
             tried, "MQTTSEAL_BUILD_DIR holds no loadable library"))
-    cands = [("source-tree build directory", p) for p in _tree_candidates()]
+    cands = []
     name = ctypes.util.find_library("mqttseal")
     if name:
-        cands.append(("system (find_library)", name))
-    cands.append(("system (dynamic linker)", "libmqttseal.so.0"))
-    return _try(cands, tried) or _fail(tried, "not found")
-
+        cands.append(("installed (find_library)", name))
+    else:
+        tried.append("installed (find_library): no libmqttseal on the "
+                     "system library path")
+    cands.append(("installed (dynamic linker)", "libmqttseal.so.0"))
+    return _try(cands, tried) or _fail(tried, "not installed, and "
+                                       "MQTTSEAL_LIBRARY is not set")
 
 lib, path = _load()
 
@@ -178,6 +222,7 @@ _PROTOS = {
     "mqttseal_keyring_remove": (_int, [_vp, _u32]),
     "mqttseal_keyring_count": (_sz, [_vp]),
     "mqttseal_keyring_entry": (_int, [_vp, _sz, ctypes.POINTER(KeyInfo)]),
+    "mqttseal_keyring_entry_filter": (_int, [_vp, _sz, _buf, _sz, _psz]),
     # contexts
     "mqttseal_ctx_new": (_int, [_pvp, _vp]),
     "mqttseal_ctx_from_file": (_int, [_pvp, _cp, ctypes.POINTER(Diag)]),

@@ -219,8 +219,14 @@ class Keyring(Handle):
         with self._use() as p:
             for i in range(_c.mqttseal_keyring_count(p)):
                 check(_c.mqttseal_keyring_entry(p, i, ctypes.byref(info)))
+                n = ctypes.c_size_t(0)
+                _c.mqttseal_keyring_entry_filter(p, i, None, 0,
+                                                 ctypes.byref(n))
+                f = ctypes.create_string_buffer(n.value + 1)
+                check(_c.mqttseal_keyring_entry_filter(
+                    p, i, f, n.value + 1, ctypes.byref(n)))
                 out.append(KeyInfo(info.key_id,
-                                   info.filter.decode("utf-8", "replace"),
+                                   f.raw[:n.value].decode("utf-8", "replace"),
                                    info.expires, bool(info.is_primary)))
         return out
 
