@@ -124,6 +124,18 @@ int64_t cli_keyring_expiry(const mqttseal_keyring *kr, uint32_t id);
 int cli_keyring_has(const mqttseal_keyring *kr, uint32_t id,
                     const char *filter);
 
+/* ---- replay state in Redis (cli_redis.c) --------------------------- */
+
+/*
+ * Keep ctx's replay state in the Redis at url (mqttseal_redis_new_url),
+ * with skew_ms and retained_ms (0: the URL's or the defaults) for the
+ * expiry unless the URL names them, and check now that Redis answers.
+ * Prints one line and returns CLI_FILE (bad URL, no redis support) or
+ * CLI_BROKER (unreachable, refused) on failure.
+ */
+int cli_redis_attach(mqttseal_ctx *ctx, const char *url, const char *cmd,
+                     int debug, uint64_t skew_ms, uint64_t retained_ms);
+
 /* ---- replay-state files (cli_state.c) ------------------------------ */
 
 /*

@@ -16,6 +16,7 @@ static const char sub_help[] =
     "                    [--fresh] [--max-age S] [--skew S]\n"
     "                    [--retained-max-age S]\n"
     "                    [--replay-state FILE [--save-interval S]]\n"
+    "                    [--replay-redis URL]\n"
     "                    [connection options]\n"
     "\n"
     "Subscribe like mosquitto_sub and print each message that opens with\n"
@@ -55,6 +56,17 @@ static const char sub_help[] =
     "                        --save-interval and on exit\n"
     "  --save-interval S     seconds between saves (default 10)\n"
     "\n"
+    "Replay protection shared by a consumer group ($share/GROUP/...):\n"
+    "  --replay-redis URL    keep the replay windows in Redis, shared by\n"
+    "                        every consumer using the same URL and prefix:\n"
+    "    redis://[[USER]:PASSWORD@]HOST[:PORT][/DB][?prefix=P&ttl=S]\n"
+    "    unix://[[USER]:PASSWORD@]/PATH/redis.sock[?db=N&prefix=P]\n"
+    "                        (no TLS: hiredis 0.14.1 has none). If Redis\n"
+    "                        cannot be reached, messages are refused\n"
+    "                        (reported on stderr), never printed unchecked;\n"
+    "                        sub reconnects by itself. Not with\n"
+    "                        --replay-state.\n"
+    "\n"
     "Runs until -C, -W, SIGINT or SIGTERM (status 0), or until the broker\n"
     "connection is lost (status 3). On exit, if any message was refused\n"
     "(or with -d), it prints on stderr how many opened and how many were\n"
@@ -69,6 +81,7 @@ enum {
     OPT_RETAINED_MAX_AGE,
     OPT_REPLAY_STATE,
     OPT_SAVE_INTERVAL,
+    OPT_REPLAY_REDIS,
 };
 
 struct sub {
@@ -81,6 +94,7 @@ struct sub {
     int fresh, has_max_age, has_skew, has_retained_max_age;
     unsigned long long max_age, skew, retained_max_age; /* seconds */
     const char *state_path;
+    const char *redis_url;
     unsigned long save_interval; /* seconds */
     int has_save_interval, state_ready, save_failing, subscribed;
     atomic_int done, lost;
@@ -144,6 +158,9 @@ static int parse_state_option(struct sub *s, int c, const char *arg)
                              &s->retained_max_age);
     case OPT_REPLAY_STATE:
         s->state_path = arg;
+        return CLI_OK;
+    case OPT_REPLAY_REDIS:
+        s->redis_url = arg;
         return CLI_OK;
     case OPT_SAVE_INTERVAL:
         if ((rc = parse_seconds("--save-interval", arg, 1, &v)) == CLI_OK) {
@@ -209,6 +226,7 @@ static int parse(int argc, char **argv, struct sub *s)
         {"retained-max-age", required_argument, NULL, OPT_RETAINED_MAX_AGE},
         {"replay-state", required_argument, NULL, OPT_REPLAY_STATE},
         {"save-interval", required_argument, NULL, OPT_SAVE_INTERVAL},
+        {"replay-redis", required_argument, NULL, OPT_REPLAY_REDIS},
         {NULL, 0, NULL, 0},
     };
     int c, rc;
@@ -237,6 +255,9 @@ static int parse(int argc, char **argv, struct sub *s)
                                 "(or -L URL)");
     if (s->has_save_interval && s->state_path == NULL)
         return cli_usage("sub", "--save-interval needs --replay-state FILE");
+    if (s->redis_url != NULL && s->state_path != NULL)
+        return cli_usage("sub", "--replay-redis and --replay-state exclude "
+                                "each other (Redis holds the state)");
     if (s->has_retained_max_age && !s->has_max_age && !s->fresh)
         return cli_usage("sub", "--retained-max-age needs --max-age or "
                                 "--fresh (it replaces the maximum age for "
@@ -441,6 +462,13 @@ static int run(struct sub *s)
         rc = set_freshness(s);
     if (rc == CLI_OK)
         rc = state_start(s);
+    if (rc == CLI_OK && s->redis_url != NULL)
+        rc = cli_redis_attach(
+            s->conn.ctx, s->redis_url, "sub", s->o.debug,
+            s->has_skew ? s->skew * 1000 : 0,
+            s->has_retained_max_age
+                ? s->retained_max_age * 1000
+                : (s->fresh ? MQTTSEAL_FLEET_RETAINED_MAX_AGE_MS : 0));
     if (rc == CLI_OK) {
         (void)mqttseal_paho_set_reject_callback(s->conn.hooks, on_reject, s);
         if (mqttseal_MQTTClient_setCallbacks(s->conn.hooks, s->conn.client, s,

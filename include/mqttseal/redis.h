@@ -21,17 +21,21 @@
  *     mqttseal_redis_free(r);          // the context keeps its reference
  *
  * Semantics (docs/FORMAT.md section 9): per (key id, session id) the
- * highest accepted sequence number and a 64-wide sliding window. A seen
- * number is MQTTSEAL_E_REPLAY, one at or below highest - 64
- * MQTTSEAL_E_TOO_OLD. Check and update of one window run as one Lua
- * script on the server (EVALSHA, EVAL when the server answers NOSCRIPT),
- * so consumers never race: one round trip per opened message. Only
+ * highest accepted sequence number and a sliding window of W bits. A
+ * seen number is MQTTSEAL_E_REPLAY, one at or below highest - W
+ * MQTTSEAL_E_TOO_OLD. W defaults to 1024, not the in-process 64: the
+ * consumers of a group run out of step (the broker hands one session's
+ * messages to all of them at once), and with 64 a consumer a few hundred
+ * messages behind another refused legitimate messages as too old in our
+ * 3-consumer test. A value holds 24 + W/8 bytes. Check and update of one window
+ * run as one Lua script on the server (EVALSHA, EVAL when the server answers
+ * NOSCRIPT), so consumers never race: one round trip per opened message. Only
  * messages that authenticated and passed freshness reach Redis.
  *
  * Expiry: each session is one Redis string key, PREFIX ":" + 4-byte key
- * id + 12-byte session id (binary), holding 24 bytes (highest, window,
- * newest timestamp). With freshness on (the context's max age A > 0) it
- * expires A + skew (+ retained_max_age - A if larger) after its last
+ * id + 12-byte session id (binary), holding 24 bytes (highest, newest
+ * timestamp) and the W-bit window. With freshness on (the context's max age A >
+ * 0) it expires A + skew (+ retained_max_age - A if larger) after its last
  * accepted message: by then every message it could refuse is stale and
  * refused anyway, so Redis memory is bounded by the senders active within
  * that time. Without freshness it expires ttl_ms after its last message
@@ -72,6 +76,7 @@ extern "C" {
 #define MQTTSEAL_REDIS_TTL_DEFAULT_MS 604800000U /* 7 days, no freshness */
 #define MQTTSEAL_REDIS_TIMEOUT_DEFAULT_MS 1000U  /* connect and commands */
 #define MQTTSEAL_REDIS_RETRY_DEFAULT_MS 100U     /* between reconnects */
+#define MQTTSEAL_REDIS_WINDOW_DEFAULT 1024U      /* replay window, bits */
 
 /** Where Redis is and how to use it. Zero/NULL fields take defaults. */
 typedef struct mqttseal_redis_options {
@@ -89,8 +94,9 @@ typedef struct mqttseal_redis_options {
     uint64_t retained_max_age_ms; /* receivers' retained maximum age, if
                                      longer than their max age */
     unsigned timeout_ms; /* connect and command timeout (default 1 s) */
-    unsigned retry_ms;   /* least time between reconnects (default
-                            100 ms) */
+    unsigned retry_ms;   /* least time between reconnects (100 ms) */
+    unsigned window;     /* replay window in bits: a power of two, 64 to
+                            4096 (default 1024, see above) */
 } mqttseal_redis_options;
 
 #define MQTTSEAL_REDIS_TTL_NEVER UINT64_MAX
@@ -111,10 +117,10 @@ mqttseal_redis_new(mqttseal_redis **out, const mqttseal_redis_options *o,
  * The same from a URL:
  *   redis://[[USER]:PASSWORD@]HOST[:PORT][/DB][?PARAMS]
  *   unix://[[USER]:PASSWORD@]/PATH/TO/SOCKET[?db=DB&PARAMS]
- * PARAMS, '&'-separated: prefix=P, ttl=SECONDS (0: never), skew=SECONDS,
- * retained_max_age=SECONDS, timeout=MILLISECONDS, retry=MILLISECONDS.
- * USER, PASSWORD and P may use %XX escapes; a bracketed [IPv6] host is
- * accepted. rediss:// is refused (no TLS in hiredis 0.14.1).
+ * PARAMS, '&'-separated: prefix=P, window=BITS, ttl=SECONDS (0: never),
+ * skew=SECONDS, retained_max_age=SECONDS, timeout=MILLISECONDS,
+ * retry=MILLISECONDS. USER, PASSWORD and P may use %XX escapes; a bracketed
+ * [IPv6] host is accepted. rediss:// is refused (no TLS in hiredis 0.14.1).
  * @return as mqttseal_redis_new; diag names what is wrong with the URL.
  */
 MQTTSEAL_EXPORT MQTTSEAL_NODISCARD int

@@ -18,7 +18,7 @@ struct mqttseal_redis {
     pthread_mutex_t lock;
     redisContext *c;
     char *host, *unix_path, *user, *password, *prefix;
-    unsigned port, db, timeout_ms, retry_ms;
+    unsigned port, db, timeout_ms, retry_ms, window;
     uint64_t ttl_ms, skew_ms, retained_ms;
     uint64_t retry_at; /* monotonic ms: no reconnect before */
     char sha[41];
@@ -75,6 +75,9 @@ static int check_options(const mqttseal_redis_options *o, mqttseal_diag *d)
         return ms_redis_diag(d, "%s", "key prefix empty or above 256 bytes");
     if (o->host != NULL && o->host[0] == '\0')
         return ms_redis_diag(d, "%s", "empty host");
+    if (o->window != 0 && (o->window < 64 || o->window > 4096 ||
+                           (o->window & (o->window - 1)) != 0))
+        return ms_redis_diag(d, "%s", "window: a power of two, 64 to 4096");
     if (o->user != NULL && o->password == NULL)
         return ms_redis_diag(d, "%s", "an ACL user needs a password");
     return MQTTSEAL_OK;
@@ -111,6 +114,7 @@ int mqttseal_redis_new(mqttseal_redis **out, const mqttseal_redis_options *o,
     r->ttl_ms = o->ttl_ms != 0 ? o->ttl_ms : MQTTSEAL_REDIS_TTL_DEFAULT_MS;
     r->skew_ms = o->skew_ms != 0 ? o->skew_ms : MQTTSEAL_SKEW_DEFAULT_MS;
     r->retained_ms = o->retained_max_age_ms;
+    r->window = o->window != 0 ? o->window : MQTTSEAL_REDIS_WINDOW_DEFAULT;
     if (nomem) {
         unref(r);
         return MQTTSEAL_E_NOMEM;
@@ -238,18 +242,18 @@ static int connect_now(mqttseal_redis *r)
 /* One script run: EVALSHA, or EVAL if the server lost the script (a
  * restart, SCRIPT FLUSH). *rep is NULL after an I/O error. */
 static redisReply *run_script(mqttseal_redis *r, const char *key, size_t klen,
-                              char args[4][24])
+                              char args[5][24])
 {
-    const char *argv[9] = {"EVALSHA", r->sha,  "1",     key,
-                           args[0],   args[1], args[2], args[3]};
+    const char *argv[9] = {"EVALSHA", r->sha,  "1",     key,    args[0],
+                           args[1],   args[2], args[3], args[4]};
     size_t lens[9];
     redisReply *rep;
 
-    for (int i = 0; i < 8; i++)
+    for (int i = 0; i < 9; i++)
         lens[i] = strlen(argv[i]);
     lens[3] = klen;
     r->st.round_trips++;
-    rep = redisCommandArgv(r->c, 8, argv, lens);
+    rep = redisCommandArgv(r->c, 9, argv, lens);
     if (rep != NULL && rep->type == REDIS_REPLY_ERROR &&
         strncmp(rep->str, "NOSCRIPT", 8) == 0) {
         freeReplyObject(rep);
@@ -259,7 +263,7 @@ static redisReply *run_script(mqttseal_redis *r, const char *key, size_t klen,
         lens[0] = 4;
         lens[1] = strlen(MS_REDIS_SCRIPT);
         r->st.round_trips++;
-        rep = redisCommandArgv(r->c, 8, argv, lens);
+        rep = redisCommandArgv(r->c, 9, argv, lens);
     }
     return rep;
 }
@@ -282,7 +286,7 @@ static int verdict(mqttseal_redis *r, const redisReply *rep)
 /* Lock held. A connection that breaks is dropped; one that was reused
  * (Redis may have restarted since) gets one fresh retry. */
 static int check_locked(mqttseal_redis *r, const char *key, size_t klen,
-                        char args[4][24])
+                        char args[5][24])
 {
     for (int attempt = 0; attempt < 2; attempt++) {
         int fresh = r->c == NULL;
@@ -322,7 +326,7 @@ static int redis_accept(void *state, uint32_t key_id,
                         uint64_t max_age_ms)
 {
     mqttseal_redis *r = state;
-    char key[MS_KEY_MAX], args[4][24];
+    char key[MS_KEY_MAX], args[5][24];
     size_t plen = strlen(r->prefix);
     int rc;
 
@@ -336,6 +340,7 @@ static int redis_accept(void *state, uint32_t key_id,
              (unsigned long)(seq & 0xffffffffU));
     snprintf(args[2], sizeof args[2], "%llu",
              (unsigned long long)(has_ts ? ts_ms : 0));
+    snprintf(args[4], sizeof args[4], "%u", r->window);
     snprintf(args[3], sizeof args[3], "%llu",
              (unsigned long long)expiry_ms(r, max_age_ms));
     pthread_mutex_lock(&r->lock);

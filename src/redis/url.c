@@ -123,6 +123,7 @@ static int param(ms_redis_url *u, const char *s, size_t n, mqttseal_diag *d)
     }
     if ((kn == 7 && memcmp(s, "timeout", 7) == 0) ||
         (kn == 5 && memcmp(s, "retry", 5) == 0) ||
+        (kn == 6 && memcmp(s, "window", 6) == 0) ||
         (kn == 2 && memcmp(s, "db", 2) == 0)) {
         if (number(eq + 1, vn, kn == 2 ? 65535 : 3600000, &v) != 0 ||
             (kn == 7 && v == 0))
@@ -131,14 +132,17 @@ static int param(ms_redis_url *u, const char *s, size_t n, mqttseal_diag *d)
             u->o.timeout_ms = (unsigned)v;
         else if (kn == 5)
             u->o.retry_ms = (unsigned)v;
+        else if (kn == 6)
+            u->o.window = (unsigned)v;
         else
             u->o.db = (unsigned)v;
         return MQTTSEAL_OK;
     }
-    return ms_redis_diag(d,
-                         "unknown URL parameter '%.40s' (known: prefix, "
-                         "db, ttl, skew, retained_max_age, timeout, retry)",
-                         s);
+    return ms_redis_diag(
+        d,
+        "unknown URL parameter '%.40s' (known: prefix, "
+        "db, window, ttl, skew, retained_max_age, timeout, retry)",
+        s);
 }
 
 static int query(ms_redis_url *u, const char *q, mqttseal_diag *d)

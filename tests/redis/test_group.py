@@ -1,0 +1,154 @@
+"""A consumer group sharing replay state in Redis (issue 15): a real
+redis-server and a real mosquitto, three `mqttseal sub` processes on
+$share/g/site/#, 10,000 sealed messages, 1,000 replays, Redis stopped
+mid-stream and consumers restarted."""
+
+import os
+import shutil
+import signal
+import sys
+import threading
+import time
+import unittest
+
+import paho.mqtt.client as mqtt
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import rt  # noqa: E402
+
+N = 10000
+GROUP = "$share/g/site/#"
+
+
+class Capture:
+    """A plain (non-shared) subscriber: what an attacker on the broker
+    records, the raw envelopes."""
+
+    def __init__(self, port):
+        self.msgs = []
+        self.c = mqtt.Client(client_id="capture-%d" % os.getpid())
+        self.c.on_message = lambda c, u, m: self.msgs.append(
+            (m.topic, bytes(m.payload)))
+        self.c.connect("127.0.0.1", port)
+        self.c.subscribe("site/#", qos=1)
+        self.c.loop_start()
+        time.sleep(0.3)
+
+    def replay(self, port, msgs):
+        a = mqtt.Client(client_id="attacker-%d" % os.getpid())
+        a.connect("127.0.0.1", port)
+        a.loop_start()
+        for topic, payload in msgs:
+            a.publish(topic, payload, qos=1).wait_for_publish()
+        a.loop_stop()
+        a.disconnect()
+
+    def stop(self):
+        self.c.loop_stop()
+        self.c.disconnect()
+
+
+class GroupTest(unittest.TestCase):
+    def setUp(self):
+        self.dir = rt.workdir()
+        self.redis = rt.Redis(self.dir, aof=True)
+        self.broker = rt.Mosquitto(self.dir)
+        self.keyring = rt.keygen(self.dir)
+        self.url = self.redis.url + "/0?prefix=site1"
+        self.subs = [self.consumer(i) for i in range(3)]
+
+    def consumer(self, i, gen=0):
+        return rt.Sub(self.dir, "c%d-%d" % (i, gen), self.keyring,
+                      self.broker.port, GROUP,
+                      ["--fresh", "--replay-redis", self.url])
+
+    def tearDown(self):
+        for s in self.subs:
+            s.stop()
+        self.broker.stop()
+        self.redis.stop()
+        if not os.environ.get("MQTTSEAL_TEST_KEEP"):
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+    def delivered(self):
+        out = []
+        for s in self.all_subs:
+            out += s.lines()
+        return out
+
+    def refused(self, reason):
+        return sum(s.refused(reason) for s in self.all_subs)
+
+    def test_group(self):
+        self.all_subs = list(self.subs)
+        cap = Capture(self.broker.port)
+        body = [b"m%05d" % i for i in range(N)]
+        rt.publish(self.keyring, self.broker.port, "site/t", body)
+        want = sorted(b"site/t " + b for b in body)
+        self.assertTrue(rt.wait_until(lambda: len(self.delivered()) >= N, 60),
+                        "only %d of %d delivered" % (len(self.delivered()), N))
+        time.sleep(0.5)
+        got = self.delivered()
+        self.assertEqual(sorted(got), want)   # each exactly once
+        per = [len(s.lines()) for s in self.subs]
+        self.assertTrue(all(n > 0 for n in per), per)  # all three worked
+        print("10,000 messages over 3 consumers:", per)
+        self.assertTrue(rt.wait_until(lambda: len(cap.msgs) >= N, 30))
+
+        # An attacker re-publishes 1,000 captured envelopes.
+        cap.replay(self.broker.port, cap.msgs[:1000])
+        self.assertTrue(rt.wait_until(
+            lambda: self.refused("replayed message") >= 1000, 30),
+            "replays refused: %d" % self.refused("replayed message"))
+        self.assertEqual(len(self.delivered()), N)
+        per_replay = [s.refused("replayed message") for s in self.subs]
+        print("1,000 replays refused per consumer:", per_replay)
+        self.assertTrue(sum(1 for n in per_replay if n > 0) >= 2)
+
+        # Redis stops mid-stream: refused, never passed on; then recovery.
+        body2 = [b"n%05d" % i for i in range(2000)]
+        feeder = threading.Thread(target=rt.publish, args=(
+            self.keyring, self.broker.port, "site/u", body2))
+        killer = threading.Thread(target=self.bounce_redis)
+        killer.start()
+        feeder.start()
+        feeder.join()
+        killer.join()
+        # Once Redis is back, messages go through again.
+        body3 = [b"p%05d" % i for i in range(500)]
+        rt.publish(self.keyring, self.broker.port, "site/v", body3)
+        self.assertTrue(rt.wait_until(lambda: sum(
+            1 for ln in self.delivered() if ln.startswith(b"site/v ")) == 500,
+            30))
+        time.sleep(0.5)
+        got = self.delivered()
+        self.assertEqual(len(got), len(set(got)))  # nothing twice
+        down = self.refused("replay state store unreachable")
+        mid = sum(1 for ln in got if ln.startswith(b"site/u "))
+        print("Redis down mid-stream: %d of 2000 delivered, %d refused"
+              % (mid, down))
+        self.assertGreater(down, 0)
+        self.assertEqual(mid + down, 2000)
+
+        # Redis state survives consumer restarts: all three restarted, the
+        # 1,000 replays are refused again, nothing reaches an application.
+        for s in self.subs:
+            s.stop()
+        self.subs = [self.consumer(i, 1) for i in range(3)]
+        self.all_subs += self.subs
+        before = len(self.delivered())
+        cap.replay(self.broker.port, cap.msgs[:1000])
+        self.assertTrue(rt.wait_until(lambda: sum(
+            s.refused("replayed message") for s in self.subs) >= 1000, 30))
+        self.assertEqual(len(self.delivered()), before)
+        cap.stop()
+
+    def bounce_redis(self):
+        time.sleep(0.3)        # the publisher is under way
+        self.redis.stop(signal.SIGKILL)
+        time.sleep(1.0)
+        self.redis.start()     # AOF: the windows come back
+
+
+if __name__ == "__main__":
+    unittest.main()
