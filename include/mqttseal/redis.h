@@ -23,14 +23,33 @@
  * Semantics (docs/FORMAT.md section 9): per (key id, session id) the
  * highest accepted sequence number and a sliding window of W bits. A
  * seen number is MQTTSEAL_E_REPLAY, one at or below highest - W
- * MQTTSEAL_E_TOO_OLD. W defaults to 1024, not the in-process 64: the
- * consumers of a group run out of step (the broker hands one session's
- * messages to all of them at once), and with 64 a consumer a few hundred
- * messages behind another refused legitimate messages as too old in our
- * 3-consumer test. A value holds 24 + W/8 bytes. Check and update of one window
- * run as one Lua script on the server (EVALSHA, EVAL when the server answers
- * NOSCRIPT), so consumers never race: one round trip per opened message. Only
+ * MQTTSEAL_E_TOO_OLD. Check and update of one window run as one Lua
+ * script on the server (EVALSHA, EVAL when the server answers NOSCRIPT),
+ * so consumers never race: one round trip per opened message. Only
  * messages that authenticated and passed freshness reach Redis.
+ *
+ * Window width: W defaults to 4096 bits, not the in-process 64. The
+ * consumers of a group run out of step: the broker spreads one sender's
+ * messages over all of them and Paho queues ahead of each, so a consumer
+ * opens number n while another has already accepted n + 1,000 or more.
+ * In a full-speed burst over 3 consumers, W = 64 refused about 38 % of
+ * legitimate messages as too old and W = 1024 about 17 %; W = 4096
+ * refused none. Size W to at least the number of one sender's messages
+ * that can be in flight across the group at once (the sender's burst
+ * while the slowest consumer lags: roughly the consumers' receive queues
+ * plus the broker's in-flight limit per consumer, summed over the
+ * group); a power of two, 64 to 65536 (MQTTSEAL_REDIS_WINDOW_MAX). A
+ * value holds 24 + W/8 bytes (712 B per session key in Redis at 4096,
+ * measured with MEMORY USAGE). Every consumer of a group must use the
+ * same W: an existing key of another width is answered with
+ * E_REPLAY_BACKEND (fail closed), so change W with a new prefix. A
+ * window too narrow never lets a replay through; it refuses legitimate
+ * messages with MQTTSEAL_E_TOO_OLD, and that is never silent: the
+ * refusal goes to the open's caller (the Paho hooks' rejection callback
+ * and mqttseal_paho_rejected counters, "rejected ... older than the
+ * replay window" from mqttseal sub) and is counted in
+ * mqttseal_redis_stats.too_old. A non-zero too_old with no attacker
+ * about means W is too small.
  *
  * Expiry: each session is one Redis string key, PREFIX ":" + 4-byte key
  * id + 12-byte session id (binary), holding 24 bytes (highest, newest
@@ -76,7 +95,8 @@ extern "C" {
 #define MQTTSEAL_REDIS_TTL_DEFAULT_MS 604800000U /* 7 days, no freshness */
 #define MQTTSEAL_REDIS_TIMEOUT_DEFAULT_MS 1000U  /* connect and commands */
 #define MQTTSEAL_REDIS_RETRY_DEFAULT_MS 100U     /* between reconnects */
-#define MQTTSEAL_REDIS_WINDOW_DEFAULT 1024U      /* replay window, bits */
+#define MQTTSEAL_REDIS_WINDOW_DEFAULT 4096U      /* replay window, bits */
+#define MQTTSEAL_REDIS_WINDOW_MAX 65536U         /* widest window, bits */
 
 /** Where Redis is and how to use it. Zero/NULL fields take defaults. */
 typedef struct mqttseal_redis_options {
@@ -96,7 +116,7 @@ typedef struct mqttseal_redis_options {
     unsigned timeout_ms; /* connect and command timeout (default 1 s) */
     unsigned retry_ms;   /* least time between reconnects (100 ms) */
     unsigned window;     /* replay window in bits: a power of two, 64 to
-                            4096 (default 1024, see above) */
+                            65536 (default 4096, see above) */
 } mqttseal_redis_options;
 
 #define MQTTSEAL_REDIS_TTL_NEVER UINT64_MAX

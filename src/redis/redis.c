@@ -75,9 +75,10 @@ static int check_options(const mqttseal_redis_options *o, mqttseal_diag *d)
         return ms_redis_diag(d, "%s", "key prefix empty or above 256 bytes");
     if (o->host != NULL && o->host[0] == '\0')
         return ms_redis_diag(d, "%s", "empty host");
-    if (o->window != 0 && (o->window < 64 || o->window > 4096 ||
-                           (o->window & (o->window - 1)) != 0))
-        return ms_redis_diag(d, "%s", "window: a power of two, 64 to 4096");
+    if (o->window != 0 &&
+        (o->window < 64 || o->window > MQTTSEAL_REDIS_WINDOW_MAX ||
+         (o->window & (o->window - 1)) != 0))
+        return ms_redis_diag(d, "%s", "window: a power of two, 64 to 65536");
     if (o->user != NULL && o->password == NULL)
         return ms_redis_diag(d, "%s", "an ACL user needs a password");
     return MQTTSEAL_OK;

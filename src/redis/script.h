@@ -2,7 +2,7 @@
  * EVALSHA). KEYS[1]: the session's key. ARGV: seq as two 32-bit halves
  * (high, low; Lua numbers are doubles), the message timestamp in ms (0:
  * none), the expiry in ms (0: none), the window W in bits (a power of
- * two, 64..4096). The value: 24 bytes, big-endian highest (high, low)
+ * two, 64..65536). The value: 24 bytes, big-endian highest (high, low)
  * and newest timestamp (a double), then a W-bit ring (RFC 6479): bit
  * 192 + (seq mod W) set = seq seen. Returns OK, REPLAY or TOO_OLD
  * (docs/FORMAT.md section 9, a tracked session). */

@@ -54,7 +54,7 @@ class GroupTest(unittest.TestCase):
         self.redis = rt.Redis(self.dir, aof=True)
         self.broker = rt.Mosquitto(self.dir)
         self.keyring = rt.keygen(self.dir)
-        self.url = self.redis.url + "/0?prefix=site1&window=4096"
+        self.url = self.redis.url + "/0?prefix=site1"  # default window
         self.subs = [self.consumer(i) for i in range(3)]
 
     def consumer(self, i, gen=0):

@@ -113,6 +113,7 @@ static void url_syntax(void **state)
         "unix:///run/redis/redis.sock?db=2&prefix=x",
         "unix://bob:pw@/tmp/r.sock",
         "redis://127.0.0.1?ttl=0&retained_max_age=86400",
+        "redis://127.0.0.1?window=65536",
     };
     static const char *const bad[] = {
         "rediss://127.0.0.1",
@@ -122,6 +123,8 @@ static void url_syntax(void **state)
         "redis://127.0.0.1/x",
         "redis://127.0.0.1?prefix=",
         "redis://h?window=100",
+        "redis://h?window=131072",
+        "redis://h?window=32",
         "redis://127.0.0.1?ttl=abc",
         "redis://a:%zz@127.0.0.1",
         "unix://relative.sock",
@@ -156,7 +159,7 @@ static void url_syntax(void **state)
 typedef struct model {
     int known;
     uint64_t highest, w;
-    unsigned char seen[4096];
+    unsigned char seen[MQTTSEAL_REDIS_WINDOW_MAX];
 } model;
 
 /* The window as a plain array: seen[seq mod w] for seq in (highest-w,
@@ -192,7 +195,7 @@ static void script_matches_model(void **state)
     for (int b = 0; b < 8; b++) {
         static model m;
         char key[32];
-        unsigned w = b < 4 ? 64 : 1024;
+        unsigned w = b < 4 ? 64 : b < 6 ? 1024 : MQTTSEAL_REDIS_WINDOW_MAX;
 
         m.known = 0, m.w = w;
         snprintf(key, sizeof key, "model:%d", b);
@@ -313,7 +316,7 @@ static long long pttl_of(mqttseal_ctx *tx, const char *prefix)
     v = rep->integer;
     freeReplyObject(rep);
     rep = redisCommand(c, "STRLEN %b", key, plen + 5 + MQTTSEAL_SESSIONIDBYTES);
-    assert_int_equal(rep->integer, v == -2 ? 0 : 24 + 1024 / 8);
+    assert_int_equal(rep->integer, v == -2 ? 0 : 24 + MQTTSEAL_REDIS_WINDOW_DEFAULT / 8);
     freeReplyObject(rep);
     redisFree(c);
     return v;
