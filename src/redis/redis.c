@@ -162,11 +162,10 @@ static void drop(mqttseal_redis *r, const char *what)
 /* AUTH, SELECT and SCRIPT LOAD in one pipelined round trip. */
 static int handshake(mqttseal_redis *r)
 {
-    char db[16];
-    const char *argv[3];
     int n = 0, ok = 1;
 
     if (r->password != NULL) {
+        const char *argv[3];
         int k = 0;
         argv[k++] = "AUTH";
         if (r->user != NULL)
@@ -176,6 +175,8 @@ static int handshake(mqttseal_redis *r)
         n++;
     }
     if (r->db != 0) {
+        char db[16];
+
         snprintf(db, sizeof db, "%u", r->db);
         redisAppendCommand(r->c, "SELECT %s", db);
         n++;
@@ -292,14 +293,13 @@ static int check_locked(mqttseal_redis *r, const char *key, size_t klen,
     for (int attempt = 0; attempt < 2; attempt++) {
         int fresh = r->c == NULL;
         redisReply *rep;
-        int rc;
 
         if (fresh)
             r->retry_at = attempt > 0 ? 0 : r->retry_at;
         if (connect_now(r) != MQTTSEAL_OK)
             return MQTTSEAL_E_REPLAY_BACKEND;
         if ((rep = run_script(r, key, klen, args)) != NULL) {
-            rc = verdict(r, rep);
+            int rc = verdict(r, rep);
             freeReplyObject(rep);
             return rc;
         }

@@ -10,9 +10,9 @@
 
 int ms_redis_diag(mqttseal_diag *diag, const char *fmt, ...)
 {
-    va_list ap;
-
     if (diag != NULL) {
+        va_list ap;
+
         diag->line = 0;
         va_start(ap, fmt);
         vsnprintf(diag->message, sizeof diag->message, fmt, ap);
@@ -36,28 +36,30 @@ static int hexval(char c)
  * or an escaped NUL. */
 static int decode(char **out, const char *s, size_t n)
 {
-    char *p = malloc(n + 1);
+    char *buf = malloc(n + 1);
+    size_t k = 0;
 
-    if ((*out = p) == NULL)
+    *out = NULL;
+    if (buf == NULL)
         return MQTTSEAL_E_NOMEM;
     for (size_t i = 0; i < n; i++) {
         int hi, lo;
 
         if (s[i] != '%') {
-            *p++ = s[i];
+            buf[k++] = s[i];
             continue;
         }
         hi = i + 1 < n ? hexval(s[i + 1]) : -1;
         lo = i + 2 < n ? hexval(s[i + 2]) : -1;
         if (hi < 0 || lo < 0 || (hi | lo) == 0) {
-            free(*out);
-            *out = NULL;
+            free(buf);
             return MQTTSEAL_E_INVALID;
         }
-        *p++ = (char)(hi * 16 + lo);
+        buf[k++] = (char)(hi * 16 + lo);
         i += 2;
     }
-    *p = '\0';
+    buf[k] = '\0';
+    *out = buf;
     return MQTTSEAL_OK;
 }
 
@@ -191,7 +193,7 @@ static int hostport(ms_redis_url *u, const char *s, size_t n, mqttseal_diag *d)
 /* After "scheme://": [userinfo@]authority-or-path[?query]. */
 static int rest(ms_redis_url *u, const char *s, int is_unix, mqttseal_diag *d)
 {
-    size_t qpos = strcspn(s, "?"), at, slash;
+    size_t qpos = strcspn(s, "?"), at;
     int rc = MQTTSEAL_OK;
     unsigned long long db;
 
@@ -219,7 +221,8 @@ static int rest(ms_redis_url *u, const char *s, int is_unix, mqttseal_diag *d)
         if ((rc = decode(&u->unix_path, s, qpos)) != MQTTSEAL_OK)
             return rc;
     } else {
-        slash = strcspn(s, "/?");
+        size_t slash = strcspn(s, "/?");
+
         if ((rc = hostport(u, s, slash, d)) != MQTTSEAL_OK)
             return rc;
         if (s[slash] == '/' && slash + 1 < qpos) {
