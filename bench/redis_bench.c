@@ -121,8 +121,8 @@ static open_cost open_all(mqttseal_ctx *rx, unsigned char (*env)[ENV_CAP],
         unsigned char out[ENV_CAP];
         size_t m;
 
-        if (mqttseal_open(rx, out, sizeof out, &m, "site/t", 6, env[i],
-                          len[i], 0, NULL) != MQTTSEAL_OK) {
+        if (mqttseal_open(rx, out, sizeof out, &m, "site/t", 6, env[i], len[i],
+                          0, NULL) != MQTTSEAL_OK) {
             fprintf(stderr, "redis_bench: open %d failed\n", i);
             exit(1);
         }
@@ -265,9 +265,23 @@ typedef struct group_run {
 static int start_consumers(consumer *cs, int k, int redis, const char *dir)
 {
     for (int i = 0; i < k; i++) {
-        char *argv[] = {cli,  "sub", "--keyring", keyring, "-h", "127.0.0.1",
-                        "-p", portbuf, "-q", "1", "-v", "-d", "-t",
-                        "$share/g/site/#", "--replay-redis", url, NULL};
+        char *argv[] = {cli,
+                        "sub",
+                        "--keyring",
+                        keyring,
+                        "-h",
+                        "127.0.0.1",
+                        "-p",
+                        portbuf,
+                        "-q",
+                        "1",
+                        "-v",
+                        "-d",
+                        "-t",
+                        "$share/g/site/#",
+                        "--replay-redis",
+                        url,
+                        NULL};
         if (!redis)
             argv[14] = NULL;
         memset(&cs[i], 0, sizeof cs[i]);
@@ -284,15 +298,15 @@ static int start_consumers(consumer *cs, int k, int redis, const char *dir)
     return 0;
 }
 
-static group_run group(int k, int redis, const tb_broker *b,
-                       redisContext *info, const char *lines, int n,
-                       const char *dir)
+static group_run group(int k, int redis, const tb_broker *b, redisContext *info,
+                       const char *lines, int n, const char *dir)
 {
     consumer cs[MAX_CONSUMERS];
     group_run g = {0};
     char log[300];
-    char *pub[] = {cli,  "pub", "--keyring", keyring, "-h", "127.0.0.1",
-                   "-p", portbuf, "-q", "1", "-t", "site/t", "-l", NULL};
+    char *pub[] = {cli,         "pub",    "--keyring", keyring, "-h",
+                   "127.0.0.1", "-p",     portbuf,     "-q",    "1",
+                   "-t",        "site/t", "-l",        NULL};
     double t0, b0, r0;
     struct rusage u;
     pid_t pp;
@@ -403,11 +417,10 @@ static void bench_group(const tr_redis *srv, int n)
 
         snprintf(url, sizeof url, "%s?prefix=bench-group-%d", srv->url, k);
         g = group(kk, k <= MAX_CONSUMERS, &b, info, lines, n, dir);
-        print_run(k <= MAX_CONSUMERS ? "Redis state:" : "in-process state:",
-                  kk, &g, n);
+        print_run(k <= MAX_CONSUMERS ? "Redis state:" : "in-process state:", kk,
+                  &g, n);
         if (g.got != n) {
-            fprintf(stderr, "redis_bench: only %ld of %d received\n", g.got,
-                    n);
+            fprintf(stderr, "redis_bench: only %ld of %d received\n", g.got, n);
             exit(1);
         }
     }

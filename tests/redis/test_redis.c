@@ -316,7 +316,8 @@ static long long pttl_of(mqttseal_ctx *tx, const char *prefix)
     v = rep->integer;
     freeReplyObject(rep);
     rep = redisCommand(c, "STRLEN %b", key, plen + 5 + MQTTSEAL_SESSIONIDBYTES);
-    assert_int_equal(rep->integer, v == -2 ? 0 : 24 + MQTTSEAL_REDIS_WINDOW_DEFAULT / 8);
+    assert_int_equal(rep->integer,
+                     v == -2 ? 0 : 24 + MQTTSEAL_REDIS_WINDOW_DEFAULT / 8);
     freeReplyObject(rep);
     redisFree(c);
     return v;
