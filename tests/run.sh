@@ -18,7 +18,7 @@ work=${MQTTSEAL_CI_DIR:-$top/build-ci}
 
 packages=(gcc g++ pkg-config meson ninja-build libsodium-dev libpaho-mqtt-dev
           libcmocka-dev mosquitto mosquitto-clients python3 python3-paho-mqtt
-          python3-nacl valgrind cppcheck openssl)
+          python3-nacl valgrind cppcheck openssl redis-server libhiredis-dev)
 # (clang and libclang-rt-14-dev are for long fuzzing runs only:
 # fuzz/run.sh asks for them.)
 
@@ -94,10 +94,16 @@ configure "$work-asan" --werror -Dbuildtype=debug \
     -Dc_args=-fno-sanitize-recover=all
 
 . tests/lib/broker.sh
-trap 'broker_stop' EXIT INT TERM
+. tests/lib/redis.sh
+trap 'broker_stop; redis_stop' EXIT INT TERM
 broker_start "$work/broker"
 export MQTTSEAL_TEST_BROKER_PORT=$BROKER_PORT
 echo "== private mosquitto on 127.0.0.1:$BROKER_PORT (pid $BROKER_PID)"
+# A shared redis-server, as for mosquitto; the redis suite's programs
+# start their own as well (they stop and restart it).
+redis_start "$work/redis"
+export MQTTSEAL_TEST_REDIS_PORT=$REDIS_PORT
+echo "== private redis-server on 127.0.0.1:$REDIS_PORT (pid $REDIS_PID)"
 
 # paho-v5-race: see tests/broker/meson.build (a use-after-free inside
 # Paho 1.3.12's MQTT 5 reconnect that loses a message in about half the
@@ -110,7 +116,7 @@ step "all suites" "$work" "" -- \
 step "unit+fuzz+broker under ASan+UBSan" "$work-asan" "-asan" -- \
     meson test -C "$work-asan" --setup asan --print-errorlogs \
     --suite unit --suite fleet --suite fuzz --suite broker \
-    --no-suite broker-restart \
+    --suite redis --no-suite redis-process --no-suite broker-restart \
     --num-processes 2
 step "unit under valgrind" "$work" "-valgrind" -- \
     meson test -C "$work" --setup valgrind --print-errorlogs --suite unit \
@@ -123,6 +129,7 @@ else
 fi
 
 broker_stop
+redis_stop
 trap - EXIT INT TERM
 echo
 echo "mqttseal: $passed passed, $failed failed, $skipped skipped"

@@ -169,6 +169,18 @@ void cli_signer_id_hex(const unsigned char id[MQTTSEAL_SIGNERIDBYTES],
 int cli_parse_public_key(const char *arg,
                          unsigned char pk[MQTTSEAL_SIGN_PUBLICKEYBYTES]);
 
+/* ---- replay state in Redis (cli_redis.c) --------------------------- */
+
+/*
+ * Keep ctx's replay state in the Redis at url (mqttseal_redis_new_url),
+ * with skew_ms and retained_ms (0: the URL's or the defaults) for the
+ * expiry unless the URL names them, and check now that Redis answers.
+ * Prints one line and returns CLI_FILE (bad URL, no redis support) or
+ * CLI_BROKER (unreachable, refused) on failure.
+ */
+int cli_redis_attach(mqttseal_ctx *ctx, const char *url, const char *cmd,
+                     int debug, uint64_t skew_ms, uint64_t retained_ms);
+
 /* ---- replay-state files (cli_state.c) ------------------------------ */
 
 /*

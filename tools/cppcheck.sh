@@ -1,5 +1,6 @@
 #!/bin/sh
-# Static analysis: cppcheck on the library (src/, src/paho/) and the CLI
+# Static analysis: cppcheck on the libraries (src/, src/paho/, src/redis/:
+# cppcheck descends into subdirectories) and the CLI
 # (tools/), as the 'lint' meson suite runs it:
 #
 #   tools/cppcheck.sh [SOURCE_ROOT]
@@ -31,6 +32,7 @@ done
 exec cppcheck --quiet --error-exitcode=1 --inline-suppr --std=c11 \
     --enable=warning,style,performance,portability \
     --library=posix -D__GNUC__ -D_POSIX_C_SOURCE=200809L \
-    -I "$root/include" -I "$root/src" -I "$root/src/paho" -I "$root/tools" \
+    -I "$root/include" -I "$root/src" -I "$root/src/paho" -I "$root/src/redis" \
+    -I "$root/tools" \
     --template='{file}:{line}: {severity} ({id}): {message}' \
     $dirs

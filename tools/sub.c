@@ -18,7 +18,7 @@ static const char sub_help[] =
     "                    [--fresh] [--max-age S] [--skew S]\n"
     "                    [--retained-max-age S]\n"
     "                    [--replay-state FILE [--save-interval S]]\n"
-    "                    [--trust TRUSTFILE]\n"
+    "                    [--trust TRUSTFILE] [--replay-redis URL]\n"
     "                    [connection options]\n"
     "\n"
     "Subscribe like mosquitto_sub and print each message that opens with\n"
@@ -52,7 +52,10 @@ static const char sub_help[] =
     "                        future (default 30; always checked)\n"
     "  --retained-max-age S  maximum age of messages the publisher sealed\n"
     "                        as retained (pub -r), instead of --max-age\n"
-    "\n"
+    "\n";
+
+/* Split in two: ISO C compilers need support strings of 4095 bytes only. */
+static const char sub_help_more[] =
     "Signatures (who sent it; mqttseal trust --help):\n"
     "  --trust TRUSTFILE     check signed messages against the trust list:\n"
     "                        each printed message starts with\n"
@@ -69,6 +72,17 @@ static const char sub_help[] =
     "                        --save-interval and on exit\n"
     "  --save-interval S     seconds between saves (default 10)\n"
     "\n"
+    "Replay protection shared by a consumer group ($share/GROUP/...):\n"
+    "  --replay-redis URL    keep the replay windows in Redis, shared by\n"
+    "                        every consumer using the same URL and prefix:\n"
+    "    redis://[[USER]:PASSWORD@]HOST[:PORT][/DB][?prefix=P&ttl=S]\n"
+    "    unix://[[USER]:PASSWORD@]/PATH/redis.sock[?db=N&prefix=P]\n"
+    "                        (no TLS: hiredis 0.14.1 has none). If Redis\n"
+    "                        cannot be reached, messages are refused\n"
+    "                        (reported on stderr), never printed unchecked;\n"
+    "                        sub reconnects by itself. Not with\n"
+    "                        --replay-state.\n"
+    "\n"
     "Runs until -C, -W, SIGINT or SIGTERM (status 0), or until the broker\n"
     "connection is lost (status 3). On exit, if any message was refused\n"
     "(or with -d), it prints on stderr how many opened and how many were\n"
@@ -84,6 +98,7 @@ enum {
     OPT_REPLAY_STATE,
     OPT_SAVE_INTERVAL,
     OPT_TRUST,
+    OPT_REPLAY_REDIS,
 };
 
 struct sub {
@@ -97,6 +112,7 @@ struct sub {
     int fresh, has_max_age, has_skew, has_retained_max_age;
     unsigned long long max_age, skew, retained_max_age; /* seconds */
     const char *state_path, *trust_path;
+    const char *redis_url;
     unsigned long save_interval; /* seconds */
     int has_save_interval, state_ready, save_failing, subscribed;
     atomic_int done, lost;
@@ -164,6 +180,9 @@ static int parse_state_option(struct sub *s, int c, const char *arg)
     case OPT_TRUST:
         s->trust_path = arg;
         return CLI_OK;
+    case OPT_REPLAY_REDIS:
+        s->redis_url = arg;
+        return CLI_OK;
     case OPT_SAVE_INTERVAL:
         if ((rc = parse_seconds("--save-interval", arg, 1, &v)) == CLI_OK) {
             s->save_interval = (unsigned long)v;
@@ -219,7 +238,8 @@ static int parse_one(struct sub *s, int c, const char *arg)
         s->no_retained = 1;
         return CLI_OK;
     case OPT_HELP:
-        printf("%s%s\n%s", sub_help, mqtt_opts_help, cli_exit_help);
+        printf("%s%s%s\n%s", sub_help, sub_help_more, mqtt_opts_help,
+               cli_exit_help);
         return -1;
     default:
         return parse_state_option(s, c, arg);
@@ -238,6 +258,7 @@ static int parse(int argc, char **argv, struct sub *s)
         {"replay-state", required_argument, NULL, OPT_REPLAY_STATE},
         {"save-interval", required_argument, NULL, OPT_SAVE_INTERVAL},
         {"trust", required_argument, NULL, OPT_TRUST},
+        {"replay-redis", required_argument, NULL, OPT_REPLAY_REDIS},
         {NULL, 0, NULL, 0},
     };
     int c, rc;
@@ -269,6 +290,9 @@ static int parse(int argc, char **argv, struct sub *s)
                                 "(or -L URL)");
     if (s->has_save_interval && s->state_path == NULL)
         return cli_usage("sub", "--save-interval needs --replay-state FILE");
+    if (s->redis_url != NULL && s->state_path != NULL)
+        return cli_usage("sub", "--replay-redis and --replay-state exclude "
+                                "each other (Redis holds the state)");
     if (s->has_retained_max_age && !s->has_max_age && !s->fresh)
         return cli_usage("sub", "--retained-max-age needs --max-age or "
                                 "--fresh (it replaces the maximum age for "
@@ -517,6 +541,13 @@ static int run(struct sub *s)
         rc = set_trust(s);
     if (rc == CLI_OK)
         rc = state_start(s);
+    if (rc == CLI_OK && s->redis_url != NULL)
+        rc = cli_redis_attach(
+            s->conn.ctx, s->redis_url, "sub", s->o.debug,
+            s->has_skew ? s->skew * 1000 : 0,
+            s->has_retained_max_age
+                ? s->retained_max_age * 1000
+                : (s->fresh ? MQTTSEAL_FLEET_RETAINED_MAX_AGE_MS : 0));
     if (rc == CLI_OK) {
         (void)mqttseal_paho_set_reject_callback(s->conn.hooks, on_reject, s);
         if (mqttseal_MQTTClient_setCallbacks(s->conn.hooks, s->conn.client, s,
