@@ -49,21 +49,72 @@ export function kdf(key, personal, input) {
   return out;
 }
 
-export function aeadEncrypt(plaintext, ad, nonce, key) {
-  need();
-  return sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(
-    plaintext, ad, null, nonce, key);
+// The AEAD runs on one arena in libsodium's heap, reused from call to call
+// (the wrappers allocate, copy and free five buffers per call).
+// Layout: key 32 | nonce 24 | ad | input | output.
+let arena = 0;
+let arenaBytes = 0;
+
+function reserve(n) {
+  if (n > arenaBytes) {
+    if (arena !== 0) {
+      lib.HEAPU8.fill(0, arena, arena + arenaBytes);
+      lib._free(arena);
+    }
+    arenaBytes = Math.max(n, 2 * arenaBytes, 8192);
+    arena = lib._malloc(arenaBytes);
+    if (arena === 0) {
+      arenaBytes = 0;
+      throw new Error('libsodium: out of memory');
+    }
+  }
+  return arena;
 }
 
-/** The plaintext, or null when the tag does not verify. */
+function load(ad, input, nonce, key, outBytes) {
+  const a = reserve(56 + ad.length + input.length + outBytes);
+  const heap = lib.HEAPU8;
+  heap.set(key, a);
+  heap.set(nonce, a + 32);
+  heap.set(ad, a + 56);
+  heap.set(input, a + 56 + ad.length);
+  return a;
+}
+
+/** XChaCha20-Poly1305-IETF: writes ciphertext || tag (plaintext.length
+ * + 16 bytes) into out at offset. */
+export function aeadEncryptInto(out, offset, plaintext, ad, nonce, key) {
+  need();
+  const a = load(ad, plaintext, nonce, key, plaintext.length + 16);
+  const m = a + 56 + ad.length, c = m + plaintext.length;
+  const rc = lib._crypto_aead_xchacha20poly1305_ietf_encrypt(c, 0, m,
+    plaintext.length, 0, a + 56, ad.length, 0, 0, a + 32, a);
+  out.set(lib.HEAPU8.subarray(c, c + plaintext.length + 16), offset);
+  lib.HEAPU8.fill(0, a, a + 32);
+  lib.HEAPU8.fill(0, m, c);
+  if (rc !== 0) throw new Error('libsodium: encryption failed');
+}
+
+export function aeadEncrypt(plaintext, ad, nonce, key) {
+  const out = new Uint8Array(plaintext.length + 16);
+  aeadEncryptInto(out, 0, plaintext, ad, nonce, key);
+  return out;
+}
+
+/** The plaintext, or null when the tag does not verify (nothing of the
+ * unverified plaintext is released). */
 export function aeadDecrypt(sealed, ad, nonce, key) {
   need();
-  try {
-    return sodium.crypto_aead_xchacha20poly1305_ietf_decrypt(
-      null, sealed, ad, nonce, key);
-  } catch {
-    return null;
-  }
+  if (sealed.length < 16) return null;
+  const mlen = sealed.length - 16;
+  const a = load(ad, sealed, nonce, key, mlen);
+  const c = a + 56 + ad.length, m = c + sealed.length;
+  const rc = lib._crypto_aead_xchacha20poly1305_ietf_decrypt(m, 0, 0, c,
+    sealed.length, 0, a + 56, ad.length, 0, a + 32, a);
+  const pt = rc === 0 ? lib.HEAPU8.slice(m, m + mlen) : null;
+  lib.HEAPU8.fill(0, a, a + 32);
+  lib.HEAPU8.fill(0, m, m + mlen);
+  return pt;
 }
 
 export function randomBytes(n) {
