@@ -2,9 +2,10 @@
 // order of checks of section 2.
 import { fail, MqttsealError } from './errors.js';
 import {
-  PLAINTEXT_MAX, TAG_BYTES, SID_BYTES, bytesOf, parseHeader, buildHeader,
-  nonceOf, adOf, checkTopic, levelCount,
+  PLAINTEXT_MAX, TAG_BYTES, SID_BYTES, FLAG_SIGNED, bytesOf, parseHeader,
+  buildHeader, nonceOf, adOf, checkTopic, levelCount,
 } from './format.js';
+import { Signer, TrustList, SIGNED_OVERHEAD, signedInner } from './sign.js';
 import { Keyring, deriveFromEntry } from './keyring.js';
 import { Replay } from './replay.js';
 import { ready, aeadEncrypt, aeadDecrypt, randomBytes } from './sodium.js';
@@ -35,11 +36,14 @@ export class Context {
   #kr; #sid; #seq = 0n; #cache = new Map(); #replay; #replayOn = true;
   #now; #timestamps = false; #maxAge = 0n; #skew = BigInt(SKEW_DEFAULT_MS);
   #retainedMaxAge = 0n; #maxLevels = LEVELS_DEFAULT;
+  #signer = null; #trust = new TrustList();
   #stats = { sealed: 0, opened: 0, rejected: 0 };
 
   /** keyring: a Keyring or keyring text. Call after ready(). Options:
    * fleet, timestamps, maxAgeMs, skewMs, retainedMaxAgeMs, replay,
-   * replayWindow, replaySessions, replayCapacity, maxLevels, now. */
+   * replayWindow, replaySessions, replayCapacity, maxLevels, now,
+   * signer (a Signer: sign every envelope sealed), trust (a TrustList or
+   * its text: the signers accepted, the topics that require one). */
   constructor(keyring, options = {}) {
     this.#kr = keyring instanceof Keyring ? keyring : Keyring.parse(keyring);
     this.#now = options.now ?? (() => Date.now());
@@ -55,6 +59,21 @@ export class Context {
     }
     if (options.replay === false) this.#replayOn = false;
     if (options.maxLevels !== undefined) this.setMaxLevels(options.maxLevels);
+    if (options.signer !== undefined) this.setSigner(options.signer);
+    if (options.trust !== undefined) this.setTrust(options.trust);
+  }
+
+  /** Sign every envelope sealed from now on (null: stop signing). */
+  setSigner(signer) {
+    if (signer !== null && !(signer instanceof Signer)) fail('E_INVALID');
+    this.#signer = signer;
+  }
+
+  /** The trust list for opening signed envelopes (null: none, so every
+   * signed envelope is E_SIGNER_UNKNOWN). */
+  setTrust(trust) {
+    this.#trust = trust === null ? new TrustList()
+      : trust instanceof TrustList ? trust : TrustList.parse(trust);
   }
 
   /** Loads libsodium, then builds a Context. */
@@ -135,8 +154,11 @@ export class Context {
     this.#remember(k);
     const seq = this.#seq++;
     const ts = this.#timestamps ? BigInt(nowMs) : null;
-    const header = buildHeader(keyId, this.#sid, seq, ts, retained, p.length);
-    const ct = aeadEncrypt(p, adOf(header, t), nonceOf(this.#sid, seq), k.key);
+    const signer = this.#signer;
+    const inLen = p.length + (signer ? SIGNED_OVERHEAD : 0);
+    const header = buildHeader(keyId, this.#sid, seq, ts, retained, inLen, !!signer);
+    const inner = signer ? signedInner(signer, header, t, p) : p;
+    const ct = aeadEncrypt(inner, adOf(header, t), nonceOf(this.#sid, seq), k.key);
     const out = new Uint8Array(header.length + ct.length);
     out.set(header, 0);
     out.set(ct, header.length);
@@ -175,6 +197,25 @@ export class Context {
       nonceOf(h.sessionId, h.seq), k.key);
     if (pt === null) fail('E_AUTH');
     this.#remember(k);
+    let payload = pt;
+    h.isSigned = (h.flags & FLAG_SIGNED) !== 0;
+    h.signerId = null;
+    if (h.isSigned) {
+      let s;
+      try {
+        s = this.#trust.openSigned(pt, hdr, t, nowMs);
+      } catch (e) {
+        pt.fill(0);
+        throw e;
+      }
+      payload = s.payload;
+      h.signerId = s.signer.id.slice();
+      h.signerName = s.signer.name;
+      h.payloadLength = payload.length;
+      pt.fill(0);
+    } else if (this.#trust.requires(t)) {
+      fail('E_SIG_REQUIRED');
+    }
     this.#fresh(h, BigInt(nowMs));
     if (this.#replayOn) {
       const ts = h.timestampMs;
@@ -183,7 +224,7 @@ export class Context {
       this.#replay.commit(h.keyId, h.sessionId, h.seq, ts, nowMs);
     }
     delete h.headerLength;
-    return { payload: pt, header: h };
+    return { payload, header: h };
   }
 
   #fresh(h, now) {

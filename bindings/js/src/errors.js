@@ -44,6 +44,12 @@ const TABLE = [
   [35, 'E_TOPIC_DEPTH', 'topic has more levels than this context allows'],
   [36, 'E_FILE_OWNER',
     'file is owned by another user or writable by group or others'],
+  [37, 'E_SIG_REQUIRED', 'unsigned message on a topic that requires a signature'],
+  [38, 'E_SIGNER_UNKNOWN', 'signed by a key not in the trust list'],
+  [39, 'E_SIGNER_NOT_GRANTED', 'signer may not publish on this topic'],
+  [40, 'E_SIGNER_EXPIRED', "the signer's trust entry has expired"],
+  [41, 'E_SIGNATURE', 'signature invalid, or the signed message malformed or truncated'],
+  [42, 'E_TRUST_SYNTAX', 'malformed trust list or signer key'],
   [43, 'E_REPLAY_BACKEND', 'replay state store unreachable: message refused'],
 ];
 

@@ -8,6 +8,7 @@ export const OVERHEAD_MAX = 58;
 export const VS = 0x89; // marker 10, version 1, suite 1
 export const FLAG_TIMESTAMP = 1;
 export const FLAG_RETAINED = 2;
+export const FLAG_SIGNED = 4;
 export const SID_BYTES = 12;
 export const TAG_BYTES = 16;
 const U32_MAX = 0xffffffffn;
@@ -87,9 +88,9 @@ export function parseHeader(env) {
   };
 }
 
-export function buildHeader(keyId, sid, seq, ts, retained, ptLen) {
+export function buildHeader(keyId, sid, seq, ts, retained, ptLen, signed = false) {
   const flags = (ts !== null ? FLAG_TIMESTAMP : 0) |
-    (retained ? FLAG_RETAINED : 0);
+    (retained ? FLAG_RETAINED : 0) | (signed ? FLAG_SIGNED : 0);
   const h = [VS, flags, ...varint(keyId), ...sid, ...varint(seq)];
   if (ts !== null) h.push(...varint(ts));
   h.push(...varint(ptLen));

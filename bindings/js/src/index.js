@@ -7,3 +7,4 @@ export {
   FLEET_RETAINED_MAX_AGE_MS, LEVELS_DEFAULT,
 } from './context.js';
 export { PLAINTEXT_MAX, OVERHEAD_MAX, messageKey, nodeKeys } from './format.js';
+export { Signer, TrustList, mqttMatch, checkMqttFilter, SIGNED_OVERHEAD } from './sign.js';
