@@ -36,7 +36,7 @@ export class Context {
   #kr; #sid; #seq = 0n; #cache = new Map(); #replay; #replayOn = true;
   #now; #timestamps = false; #maxAge = 0n; #skew = BigInt(SKEW_DEFAULT_MS);
   #retainedMaxAge = 0n; #maxLevels = LEVELS_DEFAULT;
-  #signer = null; #trust = new TrustList();
+  #signer = null; #trust = new TrustList(); #topics = new Map();
   #stats = { sealed: 0, opened: 0, rejected: 0 };
 
   /** keyring: a Keyring or keyring text. Call after ready(). Options:
@@ -121,14 +121,36 @@ export class Context {
     this.#seq = 0n;
   }
 
-  // The entry's lookup errors first; then a cached or derived key.
+  // A cached key stands for its keyring entry (the keyring of a context
+  // does not change), so a hit only has the expiry left to check.
   #key(keyId, topic, topicName, nowMs) {
-    const entry = this.#kr.lookup(keyId, topic, nowMs);
     const ck = keyId + '/' + (typeof topicName === 'string' ? topicName
       : hexKey(topic));
     const hit = this.#cache.get(ck);
-    if (hit && hit.entry === entry) return { entry, key: hit.key, ck, hit: true };
+    if (hit) {
+      const e = hit.entry;
+      if (e.expires !== 0 && Math.floor(nowMs / 1000) >= e.expires) fail('E_KEY_EXPIRED');
+      return { entry: e, key: hit.key, ck, hit: true };
+    }
+    const entry = this.#kr.lookup(keyId, topic, nowMs);
     return { entry, key: deriveFromEntry(entry, topic), ck, hit: false };
+  }
+
+  // Topic names as checked bytes, remembered for string topics.
+  #topic(topic) {
+    if (typeof topic !== 'string') {
+      const t = topicBytes(topic);
+      checkTopic(t);
+      return t;
+    }
+    let t = this.#topics.get(topic);
+    if (t === undefined) {
+      t = bytesOf(topic);
+      checkTopic(t);
+      if (this.#topics.size >= CACHE_MAX) this.#topics.clear();
+      this.#topics.set(topic, t);
+    }
+    return t;
   }
 
   // Only keys that sealed or authenticated a message are kept.
@@ -141,10 +163,10 @@ export class Context {
   /** Seals payload for topic under the primary key id; retained: seal as
    * retained (flags bit 1). Returns the envelope. */
   seal(topic, payload, { retained = false } = {}) {
-    const t = topicBytes(topic);
+    if (typeof topic !== 'string' && !(topic instanceof Uint8Array)) fail('E_INVALID');
     const p = payloadBytes(payload);
     if (p.length > PLAINTEXT_MAX) fail('E_TOO_LARGE');
-    checkTopic(t);
+    const t = this.#topic(topic);
     if (levelCount(t) > this.#maxLevels) fail('E_TOPIC_DEPTH');
     const keyId = this.#kr.primary;
     if (keyId === null) fail('E_NO_PRIMARY');
@@ -186,8 +208,7 @@ export class Context {
 
   #open(topic, envelope) {
     if (!(envelope instanceof Uint8Array)) fail('E_INVALID');
-    const t = topicBytes(topic);
-    checkTopic(t);
+    const t = this.#topic(topic);
     const h = parseHeader(envelope);
     if (levelCount(t) > this.#maxLevels) fail('E_TOPIC_DEPTH');
     const nowMs = this.#now();

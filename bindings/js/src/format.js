@@ -29,9 +29,19 @@ export function bytesOf(x) {
   fail('E_INVALID');
 }
 
-export function varint(v) {
+const TWO32 = 4294967296;
+
+/** Appends the varint of v (number or bigint) to out (an array). */
+export function pushVarint(out, v) {
+  if (typeof v === 'number' && v <= Number.MAX_SAFE_INTEGER) {
+    while (v >= 0x80) {
+      out.push((v % 0x80) | 0x80);
+      v = Math.floor(v / 0x80);
+    }
+    out.push(v);
+    return out;
+  }
   let x = BigInt(v);
-  const out = [];
   while (x >= 0x80n) {
     out.push(Number(x & 0x7fn) | 0x80);
     x >>= 7n;
@@ -40,19 +50,31 @@ export function varint(v) {
   return out;
 }
 
-/** Section 1's reader: [value as bigint, next position]. */
+export function varint(v) {
+  return pushVarint([], typeof v === 'bigint' && v <= BigInt(Number.MAX_SAFE_INTEGER)
+    ? Number(v) : v);
+}
+
+/** Section 1's reader: [value as bigint, next position]. Values of up to
+ * 7 bytes (49 bits) are summed as numbers. */
 export function readVarint(b, pos, maximum) {
-  let value = 0n;
+  let small = 0, big = null;
   for (let i = 0; ; i++) {
     if (pos + i >= b.length) fail('E_TRUNCATED');
     const byte = b[pos + i];
     if (i === 9 && (byte & 0x7f) > 1) fail('E_VARINT');
-    value |= BigInt(byte & 0x7f) << BigInt(7 * i);
+    if (i < 7) {
+      small += (byte & 0x7f) * 2 ** (7 * i);
+    } else {
+      if (big === null) big = BigInt(small);
+      big |= BigInt(byte & 0x7f) << BigInt(7 * i);
+    }
     if (byte & 0x80) {
       if (i === 9) fail('E_VARINT');
       continue;
     }
     if (i > 0 && byte === 0) fail('E_VARINT');
+    const value = big === null ? BigInt(small) : big;
     if (value > maximum) fail('E_VARINT');
     return [value, pos + i + 1];
   }
@@ -91,9 +113,12 @@ export function parseHeader(env) {
 export function buildHeader(keyId, sid, seq, ts, retained, ptLen, signed = false) {
   const flags = (ts !== null ? FLAG_TIMESTAMP : 0) |
     (retained ? FLAG_RETAINED : 0) | (signed ? FLAG_SIGNED : 0);
-  const h = [VS, flags, ...varint(keyId), ...sid, ...varint(seq)];
-  if (ts !== null) h.push(...varint(ts));
-  h.push(...varint(ptLen));
+  const h = [VS, flags];
+  pushVarint(h, keyId);
+  for (let i = 0; i < sid.length; i++) h.push(sid[i]);
+  pushVarint(h, seq <= Number.MAX_SAFE_INTEGER ? Number(seq) : seq);
+  if (ts !== null) pushVarint(h, ts <= Number.MAX_SAFE_INTEGER ? Number(ts) : ts);
+  pushVarint(h, ptLen);
   return Uint8Array.from(h);
 }
 
@@ -101,7 +126,14 @@ export function buildHeader(keyId, sid, seq, ts, retained, ptLen, signed = false
 export function nonceOf(sid, seq) {
   const n = new Uint8Array(24);
   n.set(sid, 0);
-  new DataView(n.buffer).setBigUint64(16, BigInt(seq), true);
+  const dv = new DataView(n.buffer);
+  if (seq <= Number.MAX_SAFE_INTEGER) {
+    const x = Number(seq);
+    dv.setUint32(16, x % TWO32, true);
+    dv.setUint32(20, Math.floor(x / TWO32), true);
+  } else {
+    dv.setBigUint64(16, BigInt(seq), true);
+  }
   return n;
 }
 

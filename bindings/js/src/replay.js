@@ -3,7 +3,8 @@
 // changing anything; commit() records an accepted message.
 const REMEMBERED_START = 1024;
 
-const hex = (b) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+// A session's map key: key id and the 12 sid bytes as a binary string.
+const keyOf = (keyId, sid) => keyId + ':' + String.fromCharCode.apply(null, sid);
 
 export class Replay {
   constructor({ window = 64, sessions = 1024, capacity = 1048576 } = {}) {
@@ -24,7 +25,7 @@ export class Replay {
 
   /** Returns null (accept) or the error code; changes nothing. */
   check(keyId, sid, seq, ts) {
-    const k = keyId + ':' + hex(sid);
+    const k = keyOf(keyId, sid);
     const s = this.tracked.get(k);
     if (s) {
       if (seq > s.highest) return null;
@@ -40,7 +41,7 @@ export class Replay {
 
   /** Records a message check() accepted; nowMs is the receiver's clock. */
   commit(keyId, sid, seq, ts, nowMs) {
-    const k = keyId + ':' + hex(sid);
+    const k = keyOf(keyId, sid);
     const tsv = ts === null ? 0n : ts;
     let s = this.tracked.get(k);
     if (s) {
