@@ -28,19 +28,20 @@ function showReading(topic, payload, header) {
   if (!r) {
     const tr = document.createElement('tr');
     tr.dataset.topic = topic;
-    r = { tr, count: 0, cells: [topic, '', '', '', '', ''].map((v, i) =>
-      cell(tr, v, ['topic', 'value', 'keyid', 'seq', 'time', 'count'][i])) };
+    r = { tr, count: 0, cells: [topic, '', '', '', '', '', ''].map((v, i) =>
+      cell(tr, v, ['topic', 'value', 'keyid', 'seq', 'time', 'count', 'signer'][i])) };
     rows.set(topic, r);
     $('readings').tBodies[0].append(tr);
   }
   r.count++;
   const ts = header.timestampMs;
-  const [, value, keyId, seq, time, count] = r.cells;
+  const [, value, keyId, seq, time, count, signer] = r.cells;
   value.textContent = text.decode(payload);
   keyId.textContent = String(header.keyId);
   seq.textContent = String(header.seq);
   time.textContent = ts === null ? '(no timestamp)' : new Date(Number(ts)).toISOString();
   count.textContent = String(r.count);
+  signer.textContent = header.isSigned ? header.signerName : '(not signed)';
 }
 
 function showReject(topic, reason) {
@@ -57,12 +58,15 @@ async function connect(ev) {
   const file = $('keyring').files[0];
   if (!file) return;
   await ready();
+  const trustFile = $('trust').files[0];
   let ctx;
   try {
-    // Read locally; the text goes into the Context and nowhere else.
-    ctx = new Context(new Uint8Array(await file.arrayBuffer()), { fleet: $('fresh').checked });
+    // Read locally; the texts go into the Context and nowhere else.
+    const options = { fleet: $('fresh').checked };
+    if (trustFile) options.trust = new Uint8Array(await trustFile.arrayBuffer());
+    ctx = new Context(new Uint8Array(await file.arrayBuffer()), options);
   } catch (e) {
-    status(`keyring refused: ${e.code || ''} ${e.message}` +
+    status(`keyring or trust list refused: ${e.code || ''} ${e.message}` +
       (e.line !== undefined ? ` (line ${e.line})` : ''));
     return;
   }

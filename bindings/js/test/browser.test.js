@@ -4,11 +4,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import mqtt from 'mqtt';
+import { ready, Context, Signer } from '../src/index.js';
+import { wrap } from '../src/mqtt.js';
 import { CLI, MQTT_PORT, WS_PORT, skip, keyrings, run, start, until } from './helpers.js';
 
 const dist = fileURLToPath(new URL('../../../examples/dashboard/dist/', import.meta.url));
@@ -59,6 +62,13 @@ test('dashboard shows what a C publisher seals; mosquitto_sub sees ciphertext', 
   await page.fill('#url', `ws://127.0.0.1:${WS_PORT}`);
   await page.fill('#filter', 'site/#');
   await page.setInputFiles('#keyring', k.dev);
+  // A trust list naming one signer, a JS publisher below.
+  await ready();
+  const signer = Signer.generate();
+  const trustPath = join(k.dir, 'dashboard.trust');
+  writeFileSync(trustPath, `mqttseal-trust 1\nsigner meter-7 ${Buffer.from(signer.publicKey)
+    .toString('base64')} site/meter/+\n`);
+  await page.setInputFiles('#trust', trustPath);
   await page.click('#go');
   await page.waitForFunction(() => document.getElementById('status').textContent === 'connected',
     null, { timeout: 15000 });
@@ -80,8 +90,13 @@ test('dashboard shows what a C publisher seals; mosquitto_sub sees ciphertext', 
   }
   await run('mosquitto_pub', ['-h', '127.0.0.1', '-p', MQTT_PORT, '-t', 'site/a/temp',
     '-m', '99.9 forged']);
+  const signed = wrap(mqtt.connect(`mqtt://127.0.0.1:${MQTT_PORT}`),
+    new Context(k.rootText, { fleet: true, signer }));
+  await signed.publishAsync('site/meter/kwh', '1234.5', { qos: 1 });
+  await signed.endAsync();
 
-  const want = { 'site/a/temp': '21.75', 'site/a/hum': '40 %', 'site/b/temp': '19.25' };
+  const want = { 'site/a/temp': '21.75', 'site/a/hum': '40 %', 'site/b/temp': '19.25',
+    'site/meter/kwh': '1234.5' };
   await page.waitForFunction((w) => Object.entries(w).every(([topic, v]) => {
     const tr = document.querySelector(`#readings tr[data-topic="${topic}"]`);
     return tr && tr.querySelector('td.value').textContent === v;
@@ -90,6 +105,8 @@ test('dashboard shows what a C publisher seals; mosquitto_sub sees ciphertext', 
     [...tr.querySelectorAll('td')].map((td) => td.textContent)));
   assert.deepEqual(Object.fromEntries(shown.map((r) => [r[0], r[1]])), want);
   assert.equal(shown.find((r) => r[0] === 'site/a/temp')[5], '2'); // two readings
+  assert.equal(shown.find((r) => r[0] === 'site/a/temp')[6], '(not signed)');
+  assert.equal(shown.find((r) => r[0] === 'site/meter/kwh')[6], 'meter-7');
   const rejected = await page.$$eval('#rejected tbody tr', (trs) => trs.map((tr) =>
     [...tr.querySelectorAll('td')].slice(1).map((td) => td.textContent)));
   assert.deepEqual(rejected, [['site/a/temp', 'E_NOT_SEALED',
@@ -98,9 +115,12 @@ test('dashboard shows what a C publisher seals; mosquitto_sub sees ciphertext', 
     'dashboard.png'), fullPage: true });
 
   const isSite = (l) => l.startsWith('site/');
-  await until('mosquitto_sub to see 5 messages', () => plain.lines.filter(isSite).length >= 5);
+  await until('mosquitto_sub to see 6 messages', () => plain.lines.filter(isSite).length >= 6);
   const seen = plain.lines.filter(isSite).map((l) => l.split(' '));
-  assert.equal(seen.length, 5);
+  assert.equal(seen.length, 6);
+  const meter = Buffer.from(seen[5][1], 'hex');
+  assert.equal(meter[1], 0x05, 'timestamped and signed (flags bit 2)');
+  assert.ok(!meter.includes(Buffer.from('1234.5')) && !meter.includes(Buffer.from('meter-7')));
   for (const [i, [topic, hexPayload]] of seen.slice(0, 4).entries()) {
     assert.equal(topic, readings[i][0]);
     assert.match(hexPayload, /^8901/, 'a sealed envelope with a timestamp');
