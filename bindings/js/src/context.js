@@ -15,7 +15,9 @@ export const FLEET_MAX_AGE_MS = 300000;
 export const FLEET_RETAINED_MAX_AGE_MS = 86400000;
 export const LEVELS_DEFAULT = 128;
 const CACHE_MAX = 1024;
-const SEQ_LAST = (1n << 64n) - 1n;
+// A session's sequence number is a plain number: a JavaScript session
+// seals at most 2^53 - 1 messages (E_SEQ_EXHAUSTED), 285 years at 1e6/s.
+const SEQ_LAST = Number.MAX_SAFE_INTEGER;
 const enc = new TextEncoder();
 
 function payloadBytes(p) {
@@ -33,7 +35,7 @@ function topicBytes(t) {
 }
 
 export class Context {
-  #kr; #sid; #seq = 0n; #cache = new Map(); #replay; #replayOn = true;
+  #kr; #sid; #seq = 0; #cache = new Map(); #replay; #replayOn = true;
   #now; #timestamps = false; #maxAge = 0n; #skew = BigInt(SKEW_DEFAULT_MS);
   #retainedMaxAge = 0n; #maxLevels = LEVELS_DEFAULT;
   #signer = null; #trust = new TrustList(); #topics = new Map();
@@ -118,7 +120,7 @@ export class Context {
   /** A new sealing session: fresh random session id, seq from 0. */
   newSession() {
     this.#sid = randomBytes(SID_BYTES);
-    this.#seq = 0n;
+    this.#seq = 0;
   }
 
   // A cached key stands for its keyring entry (the keyring of a context
@@ -171,11 +173,11 @@ export class Context {
     const keyId = this.#kr.primary;
     if (keyId === null) fail('E_NO_PRIMARY');
     if (this.#seq >= SEQ_LAST) fail('E_SEQ_EXHAUSTED');
-    const nowMs = this.#now();
+    const nowMs = Math.floor(this.#now());
     const k = this.#key(keyId, t, topic, nowMs);
     this.#remember(k);
     const seq = this.#seq++;
-    const ts = this.#timestamps ? BigInt(nowMs) : null;
+    const ts = this.#timestamps ? nowMs : null;
     const signer = this.#signer;
     const inLen = p.length + (signer ? SIGNED_OVERHEAD : 0);
     const header = buildHeader(keyId, this.#sid, seq, ts, retained, inLen, !!signer);
@@ -211,7 +213,7 @@ export class Context {
     const t = this.#topic(topic);
     const h = parseHeader(envelope);
     if (levelCount(t) > this.#maxLevels) fail('E_TOPIC_DEPTH');
-    const nowMs = this.#now();
+    const nowMs = Math.floor(this.#now());
     const k = this.#key(h.keyId, t, topic, nowMs);
     const hdr = envelope.subarray(0, h.headerLength);
     const pt = aeadDecrypt(envelope.subarray(h.headerLength), adOf(hdr, t),

@@ -110,16 +110,36 @@ export function parseHeader(env) {
   };
 }
 
+function putVarint(h, o, v) {
+  if (typeof v === 'number') {
+    while (v >= 0x80) {
+      h[o++] = (v % 0x80) | 0x80;
+      v = Math.floor(v / 0x80);
+    }
+    h[o++] = v;
+    return o;
+  }
+  let x = v;
+  while (x >= 0x80n) {
+    h[o++] = Number(x & 0x7fn) | 0x80;
+    x >>= 7n;
+  }
+  h[o++] = Number(x);
+  return o;
+}
+
+/** The header (section 2); seq and ts as numbers (below 2^53) or bigints. */
 export function buildHeader(keyId, sid, seq, ts, retained, ptLen, signed = false) {
-  const flags = (ts !== null ? FLAG_TIMESTAMP : 0) |
-    (retained ? FLAG_RETAINED : 0) | (signed ? FLAG_SIGNED : 0);
-  const h = [VS, flags];
-  pushVarint(h, keyId);
-  for (let i = 0; i < sid.length; i++) h.push(sid[i]);
-  pushVarint(h, seq <= Number.MAX_SAFE_INTEGER ? Number(seq) : seq);
-  if (ts !== null) pushVarint(h, ts <= Number.MAX_SAFE_INTEGER ? Number(ts) : ts);
-  pushVarint(h, ptLen);
-  return Uint8Array.from(h);
+  const h = new Uint8Array(42);
+  h[0] = VS;
+  h[1] = (ts !== null ? FLAG_TIMESTAMP : 0) | (retained ? FLAG_RETAINED : 0) |
+    (signed ? FLAG_SIGNED : 0);
+  let o = putVarint(h, 2, keyId);
+  h.set(sid, o);
+  o = putVarint(h, o + SID_BYTES, seq);
+  if (ts !== null) o = putVarint(h, o, ts);
+  o = putVarint(h, o, ptLen);
+  return h.slice(0, o);
 }
 
 /** Section 3: sid || 0^4 || u64le(seq). */
@@ -127,12 +147,11 @@ export function nonceOf(sid, seq) {
   const n = new Uint8Array(24);
   n.set(sid, 0);
   const dv = new DataView(n.buffer);
-  if (seq <= Number.MAX_SAFE_INTEGER) {
-    const x = Number(seq);
-    dv.setUint32(16, x % TWO32, true);
-    dv.setUint32(20, Math.floor(x / TWO32), true);
+  if (typeof seq === 'number') {
+    dv.setUint32(16, seq % TWO32, true);
+    dv.setUint32(20, Math.floor(seq / TWO32), true);
   } else {
-    dv.setBigUint64(16, BigInt(seq), true);
+    dv.setBigUint64(16, seq, true);
   }
   return n;
 }
