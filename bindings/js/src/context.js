@@ -217,7 +217,7 @@ export class Context {
     const k = this.#key(h.keyId, t, topic, nowMs);
     const hdr = envelope.subarray(0, h.headerLength);
     const pt = aeadDecrypt(envelope.subarray(h.headerLength), adOf(hdr, t),
-      nonceOf(h.sessionId, h.seq), k.key);
+      nonceOf(h.sessionId, h.seqNumber ?? h.seq), k.key);
     if (pt === null) fail('E_AUTH');
     this.#remember(k);
     let payload = pt;
@@ -247,6 +247,7 @@ export class Context {
       this.#replay.commit(h.keyId, h.sessionId, h.seq, ts, nowMs);
     }
     delete h.headerLength;
+    delete h.seqNumber;
     return { payload, header: h };
   }
 
@@ -269,6 +270,7 @@ function hexKey(t) {
 export function inspect(envelope) {
   const h = parseHeader(envelope);
   delete h.headerLength;
+  delete h.seqNumber;
   return h;
 }
 

@@ -55,8 +55,8 @@ export function varint(v) {
     ? Number(v) : v);
 }
 
-/** Section 1's reader: [value as bigint, next position]. Values of up to
- * 7 bytes (49 bits) are summed as numbers. */
+/** Section 1's reader: [value as bigint, next position, value as a
+ * number or null above 49 bits]. Up to 7 bytes are summed as numbers. */
 export function readVarint(b, pos, maximum) {
   let small = 0, big = null;
   for (let i = 0; ; i++) {
@@ -76,7 +76,7 @@ export function readVarint(b, pos, maximum) {
     if (i > 0 && byte === 0) fail('E_VARINT');
     const value = big === null ? BigInt(small) : big;
     if (value > maximum) fail('E_VARINT');
-    return [value, pos + i + 1];
+    return [value, pos + i + 1, big === null ? small : null];
   }
 }
 
@@ -95,8 +95,8 @@ export function parseHeader(env) {
   if (env.length - pos < SID_BYTES) fail('E_TRUNCATED');
   const sessionId = env.slice(pos, pos + SID_BYTES);
   pos += SID_BYTES;
-  let seq, ts = null, ctLen;
-  [seq, pos] = readVarint(env, pos, U64_MAX);
+  let seq, seqNumber, ts = null, ctLen;
+  [seq, pos, seqNumber] = readVarint(env, pos, U64_MAX);
   if (flags & FLAG_TIMESTAMP) [ts, pos] = readVarint(env, pos, U63_MAX);
   [ctLen, pos] = readVarint(env, pos, U64_MAX);
   if (ctLen > BigInt(PLAINTEXT_MAX)) fail('E_OVERSIZE');
@@ -106,7 +106,7 @@ export function parseHeader(env) {
   return {
     version: 1, suite: 1, flags, keyId: Number(keyId), sessionId, seq,
     timestampMs: ts, sealedRetained: (flags & FLAG_RETAINED) !== 0,
-    payloadLength: len, headerLength: pos,
+    payloadLength: len, headerLength: pos, seqNumber,
   };
 }
 
