@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # CPU time per seal and per open, C (build/bench/icount) against JS
-# (bindings/js/bench/ops.js), from perf's task-clock: the CPU time of a run
-# with N operations minus that of a run with 1, over N - 1. CPU time, not
-# wall time, so that a loaded machine inflates it far less; every figure
-# is the median of R runs. Open runs seal their envelopes first (both
-# sides), so an open costs (open run - seal run) / (N - 1).
+# (bindings/js/bench/ops.js). CPU time, not wall time, so that a loaded
+# machine inflates it far less; every figure is the median of R runs.
+# C: perf's task-clock of a run with N operations minus a run with 1, over
+# N - 1; icount's open runs seal their envelopes first, so a C open costs
+# (open run - seal run) / (N - 1). JS: ops.js times its own loop
+# (process.cpuUsage), which leaves Node's start-up out.
 #   bindings/js/bench/cpu.sh [BUILD_DIR] [N] [R]   (build, 100000, 5)
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../../.." && pwd)
@@ -32,10 +33,10 @@ printf '%6s %9s %9s %9s %9s %7s %7s\n' bytes C-seal JS-seal C-open JS-open \
 for size in 64 1024 4096; do
     cs=$(per_op "$icount" seal "$size")
     co=$(per_op "$icount" open "$size")
-    js=$(per_op node "$top/bindings/js/bench/ops.js" seal "$size")
-    jo=$(per_op node "$top/bindings/js/bench/ops.js" open "$size")
+    js=$(for i in $(seq "$r"); do node "$top/bindings/js/bench/ops.js" seal "$size" "$n"; done | median)
+    jo=$(for i in $(seq "$r"); do node "$top/bindings/js/bench/ops.js" open "$size" "$n"; done | median)
     awk -v z="$size" -v cs="$cs" -v co="$co" -v js="$js" -v jo="$jo" 'BEGIN {
-        o1 = co - cs; o2 = jo - js
+        o1 = co - cs; o2 = jo
         printf "%6d %9.0f %9.0f %9.0f %9.0f %7.1f %7.1f\n", z, cs, js, o1, o2,
             js / cs, o2 / o1 }'
 done
