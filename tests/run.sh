@@ -9,6 +9,9 @@
 #    corpus replay, abi, constant-time, lint), then the unit, fuzz and broker
 #    suites under ASan+UBSan, the unit suite under valgrind, and an
 #    out-of-tree consumer built with pkg-config against an installed copy,
+#    and the JavaScript binding (tests/js/run.sh: npm ci from the lockfile,
+#    the vectors and C <-> JS through mosquitto in node --test, and the
+#    dashboard in Debian's headless Chromium),
 # 5. stops what it started, and prints one closing line with the counts.
 set -euo pipefail
 
@@ -18,12 +21,17 @@ work=${MQTTSEAL_CI_DIR:-$top/build-ci}
 
 packages=(gcc g++ pkg-config meson ninja-build libsodium-dev libpaho-mqtt-dev
           libcmocka-dev mosquitto mosquitto-clients python3 python3-paho-mqtt
-          python3-nacl valgrind cppcheck openssl redis-server libhiredis-dev)
+          python3-nacl valgrind cppcheck openssl redis-server libhiredis-dev
+          chromium iproute2)
 # (clang and libclang-rt-14-dev are for long fuzzing runs only:
 # fuzz/run.sh asks for them.)
 
 install_missing() {
     local missing=() p
+    # Node.js 20 and its npm: the machine's own if present (NodeSource's
+    # nodejs bundles npm), else Debian's.
+    command -v node > /dev/null || missing+=(nodejs)
+    command -v npm > /dev/null || missing+=(npm)
     for p in "${packages[@]}"; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
             grep -q 'install ok installed' || missing+=("$p")
@@ -131,6 +139,23 @@ fi
 broker_stop
 redis_stop
 trap - EXIT INT TERM
+
+# The JavaScript binding: tests/js/run.sh prints node's TAP summaries
+# ('# pass N', '# fail N', ...) and one 'js-check NAME ok|FAILED' line per
+# non-node check; they count into the totals.
+echo "== JavaScript binding (tests/js/run.sh)"
+jslog=$work/js.log
+if ! MQTTSEAL_CLI=$work/tools/mqttseal MQTTSEAL_ARTIFACTS=$work \
+        tests/js/run.sh 2>&1 | tee "$jslog"; then
+    echo "== JavaScript binding: FAILED"
+    status=1
+fi
+set -- $(awk '/^# (pass|todo) /{p += $3} /^# (fail|cancelled) /{f += $3}
+              /^# skipped /{s += $3} /^js-check .* ok$/{p++}
+              /^js-check .* FAILED$/{f++} END {print p+0, f+0, s+0}' "$jslog")
+passed=$((passed + $1)) failed=$((failed + $2)) skipped=$((skipped + $3))
+[ "$2" -eq 0 ] || status=1
+
 echo
 echo "mqttseal: $passed passed, $failed failed, $skipped skipped"
 exit $status
