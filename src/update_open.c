@@ -222,7 +222,7 @@ int mqttseal_update_apply(mqttseal_ctx *ctx, const char *keyring_path,
 {
     mqttseal_keyring *kr = NULL;
     mqttseal_update_info info;
-    char vpath[4096], vtext[32];
+    char vpath[4096];
     uint64_t last;
     int rc;
 
@@ -234,13 +234,15 @@ int mqttseal_update_apply(mqttseal_ctx *ctx, const char *keyring_path,
     if ((rc = read_version(vpath, &last)) != MQTTSEAL_OK) {
         return ms_diag_fail(diag, rc, 0, "cannot read %s", vpath);
     }
-    rc = mqttseal_update_open(&kr, &info, d, t, last, (int64_t)(ms_clock_now_ms() / 1000U), in,
-                              len, diag);
+    rc = mqttseal_update_open(&kr, &info, d, t, last,
+                              (int64_t)(ms_clock_now_ms() / 1000U), in, len,
+                              diag);
     /* Keyring first: a crash before the version file is written leaves a
      * version that lets the same update apply again, never a newer
      * version without its keyring. */
     if (rc == MQTTSEAL_OK &&
         (rc = mqttseal_keyring_save_file(kr, keyring_path)) == MQTTSEAL_OK) {
+        char vtext[32];
         int n = snprintf(vtext, sizeof vtext, "%" PRIu64 "\n", info.version);
         rc = ms_write_atomic(vpath, vtext, (size_t)n);
     }

@@ -178,12 +178,13 @@ static void keyring_summary(const mqttseal_keyring *kr, char *buf,
 
 static uint64_t applied_version(const char *keyring)
 {
-    char path[4096], buf[32] = "";
+    char path[4096];
     uint64_t v = 0;
     FILE *f;
 
     snprintf(path, sizeof path, "%s.version", keyring);
     if ((f = fopen(path, "r")) != NULL) {
+        char buf[32] = "";
         if (fgets(buf, sizeof buf, f) != NULL)
             v = strtoull(buf, NULL, 10);
         fclose(f);
@@ -561,25 +562,29 @@ static int status_arrived(void *context, char *topic, int topic_len,
                           MQTTClient_message *m)
 {
     struct status_view *v = context;
-    const char *d = strstr((const char *)m->payload, "device=");
-    char id[17] = "";
-    int i;
+    char line[512];
 
     (void)topic_len;
-    if (m->payloadlen > 0 && m->payloadlen < 512 && d != NULL &&
-        d + 7 + 16 <= (const char *)m->payload + m->payloadlen) {
-        memcpy(id, d + 7, 16);
-        pthread_mutex_lock(&v->lock);
-        for (i = 0; i < v->n && strcmp(v->ids[i], id) != 0; i++)
-            ;
-        if (i < STATUS_MAX) {
-            memcpy(v->ids[i], id, sizeof id);
-            memcpy(v->lines[i], m->payload, (size_t)m->payloadlen);
-            v->lines[i][m->payloadlen] = '\0';
-            if (i == v->n)
-                v->n++;
+    if (m->payloadlen > 0 && (size_t)m->payloadlen < sizeof line) {
+        memcpy(line, m->payload, (size_t)m->payloadlen);
+        line[m->payloadlen] = '\0';
+        const char *d = strstr(line, "device=");
+        if (d != NULL && strlen(d) >= 7 + 16) {
+            char id[17];
+            int i;
+            memcpy(id, d + 7, 16);
+            id[16] = '\0';
+            pthread_mutex_lock(&v->lock);
+            for (i = 0; i < v->n && strcmp(v->ids[i], id) != 0; i++)
+                ;
+            if (i < STATUS_MAX) {
+                memcpy(v->ids[i], id, sizeof id);
+                memcpy(v->lines[i], line, sizeof line);
+                if (i == v->n)
+                    v->n++;
+            }
+            pthread_mutex_unlock(&v->lock);
         }
-        pthread_mutex_unlock(&v->lock);
     }
     MQTTClient_freeMessage(&m);
     MQTTClient_free(topic);

@@ -189,13 +189,14 @@ int kd_request_store(const char *req_path, const char *keyring_path)
  * remembered in "<keyring>.pushed". */
 static uint64_t next_version(const char *keyring_path)
 {
-    char path[4096], buf[32] = "";
+    char path[4096];
     struct timeval tv;
     uint64_t last = 0, now;
     FILE *f;
 
     snprintf(path, sizeof path, "%s.pushed", keyring_path);
     if ((f = fopen(path, "r")) != NULL) {
+        char buf[32] = "";
         if (fgets(buf, sizeof buf, f) != NULL)
             last = strtoull(buf, NULL, 10);
         fclose(f);
@@ -216,7 +217,7 @@ int kd_push_keyring(const struct kd_push *p, const char *keyring_path,
     struct kd_request r;
     mqttseal_signer *op = NULL;
     unsigned char *u = NULL;
-    char req[4096], topic[1024];
+    char req[4096];
     size_t need = 0;
     uint64_t version;
     int64_t expires = (int64_t)time(NULL) + p->lifetime;
@@ -240,6 +241,7 @@ int kd_push_keyring(const struct kd_push *p, const char *keyring_path,
         rc = cli_fail(CLI_FILE, "cannot seal the update for '%s'",
                       keyring_path);
     } else {
+        char topic[1024];
         snprintf(topic, sizeof topic, "%s/%s/keyring", p->prefix, r.id_hex);
         rc = kd_publish_retained(p, topic, u, need);
         if (rc == CLI_OK)
