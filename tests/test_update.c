@@ -212,6 +212,9 @@ static void sizes_and_args(void **state)
     mqttseal_update_info info;
 
     (void)state;
+    assert_int_equal(mqttseal_update_overhead(), MQTTSEAL_UPDATE_OVERHEAD);
+    assert_int_equal(mqttseal_update_overhead(), 153);
+    assert_int_equal(mqttseal_deviceidbytes(), MQTTSEAL_DEVICEIDBYTES);
     assert_int_equal(mqttseal_keyring_to_string(kr, NULL, 0, &tl),
                      MQTTSEAL_E_BUFFER);
     assert_int_equal(mqttseal_update_seal(NULL, 0, &need, op, pk, 1, LATER, kr),

@@ -872,6 +872,10 @@ mqttseal_ctx_signer_name(mqttseal_ctx *ctx,
 /** Buffer size that always holds the update of a len-byte keyring text. */
 #define MQTTSEAL_UPDATE_BYTES(len) ((size_t)(len) + MQTTSEAL_UPDATE_OVERHEAD)
 
+/** MQTTSEAL_UPDATE_OVERHEAD and MQTTSEAL_DEVICEIDBYTES, for bindings. */
+MQTTSEAL_EXPORT size_t mqttseal_update_overhead(void);
+MQTTSEAL_EXPORT size_t mqttseal_deviceidbytes(void);
+
 typedef struct mqttseal_device mqttseal_device;
 
 /** A fresh random device key pair. @return OK, E_NOMEM, E_CRYPTO. */
