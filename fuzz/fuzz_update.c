@@ -51,8 +51,8 @@ static int open_one(const uint8_t *u, size_t n, mqttseal_keyring **kr,
     mqttseal_update_info a, b;
     mqttseal_diag d;
     int prc = mqttseal_update_parse(u, n, &a);
-    int rc = mqttseal_update_open(kr, &b, dev, trust, last, 1764000000, u, n,
-                                  &d);
+    int rc =
+        mqttseal_update_open(kr, &b, dev, trust, last, 1764000000, u, n, &d);
 
     FUZZ_ASSERT(memchr(d.message, '\0', sizeof d.message) != NULL);
     FUZZ_ASSERT((rc == MQTTSEAL_OK) == (*kr != NULL));
@@ -79,8 +79,8 @@ static void seal_and_open(const uint8_t *text, size_t n)
     if (mqttseal_update_seal(NULL, 0, &un, op, dev_pk, 3, 4102444800, src) ==
             MQTTSEAL_E_BUFFER &&
         (u = malloc(un)) != NULL) {
-        FUZZ_ASSERT(mqttseal_update_seal(u, un, &un, op, dev_pk, 3,
-                                         4102444800, src) == MQTTSEAL_OK);
+        FUZZ_ASSERT(mqttseal_update_seal(u, un, &un, op, dev_pk, 3, 4102444800,
+                                         src) == MQTTSEAL_OK);
         if (open_one(u, un, &kr, 2) == MQTTSEAL_OK) {
             FUZZ_ASSERT(mqttseal_keyring_count(kr) ==
                         mqttseal_keyring_count(src));
@@ -89,8 +89,7 @@ static void seal_and_open(const uint8_t *text, size_t n)
             FUZZ_ASSERT(open_one(u, un, &kr2, 3) == MQTTSEAL_OK);
             mqttseal_keyring_free(kr2);
             kr2 = NULL;
-            FUZZ_ASSERT(open_one(u, un, &kr2, 9) ==
-                        MQTTSEAL_E_UPDATE_ROLLBACK);
+            FUZZ_ASSERT(open_one(u, un, &kr2, 9) == MQTTSEAL_E_UPDATE_ROLLBACK);
         }
         free(u);
     }

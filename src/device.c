@@ -26,8 +26,9 @@ struct mqttseal_device {
     unsigned char id[MQTTSEAL_DEVICEIDBYTES];
 };
 
-void mqttseal_device_id_of(unsigned char id[MQTTSEAL_DEVICEIDBYTES],
-                           const unsigned char pk[MQTTSEAL_DEVICE_PUBLICKEYBYTES])
+void mqttseal_device_id_of(
+    unsigned char id[MQTTSEAL_DEVICEIDBYTES],
+    const unsigned char pk[MQTTSEAL_DEVICE_PUBLICKEYBYTES])
 {
     unsigned char h[32];
 
@@ -45,8 +46,8 @@ void mqttseal_device_free(mqttseal_device *d)
     }
 }
 
-int mqttseal_device_from_seed(mqttseal_device **out,
-                              const unsigned char seed[MQTTSEAL_DEVICE_SEEDBYTES])
+int mqttseal_device_from_seed(
+    mqttseal_device **out, const unsigned char seed[MQTTSEAL_DEVICE_SEEDBYTES])
 {
     mqttseal_device *d;
 
@@ -91,8 +92,8 @@ int mqttseal_device_generate(mqttseal_device **out)
     return rc;
 }
 
-void mqttseal_device_public_key(const mqttseal_device *d,
-                                unsigned char pk[MQTTSEAL_DEVICE_PUBLICKEYBYTES])
+void mqttseal_device_public_key(
+    const mqttseal_device *d, unsigned char pk[MQTTSEAL_DEVICE_PUBLICKEYBYTES])
 {
     memcpy(pk, d->pk, MQTTSEAL_DEVICE_PUBLICKEYBYTES);
 }
@@ -139,7 +140,8 @@ static int parse(const char *text, size_t len, unsigned char *seed,
         line++;
         pos = end + 1;
         if (memchr(s, '\0', n) != NULL) {
-            return ms_diag_fail(diag, MQTTSEAL_E_TRUST_SYNTAX, line, "NUL byte");
+            return ms_diag_fail(diag, MQTTSEAL_E_TRUST_SYNTAX, line,
+                                "NUL byte");
         }
         if (is_blank(s, n)) {
             continue;
@@ -212,7 +214,8 @@ int mqttseal_device_save_file(const mqttseal_device *d, const char *path)
     }
     memcpy(text, head, hl);
     sodium_bin2base64(text + hl, B64_LEN + 1, d->seed,
-                      MQTTSEAL_DEVICE_SEEDBYTES, sodium_base64_VARIANT_ORIGINAL);
+                      MQTTSEAL_DEVICE_SEEDBYTES,
+                      sodium_base64_VARIANT_ORIGINAL);
     text[hl + B64_LEN] = '\n';
     rc = ms_write_atomic(path, text, hl + B64_LEN + 1);
     ms_secure_free(text, cap);

@@ -132,8 +132,8 @@ static int check_outer(const mqttseal_update_info *info,
 }
 
 static int open_inner(mqttseal_keyring **out, const mqttseal_device *d,
-                      const ms_tsigner *e, const unsigned char *c,
-                      size_t c_len, mqttseal_diag *diag)
+                      const ms_tsigner *e, const unsigned char *c, size_t c_len,
+                      mqttseal_diag *diag)
 {
     size_t cap = c_len - SEALBYTES + 1;
     unsigned char *text = ms_secure_alloc(cap);
@@ -155,7 +155,8 @@ static int open_inner(mqttseal_keyring **out, const mqttseal_device *d,
             *out = NULL;
             rc = ms_diag_fail(diag, MQTTSEAL_E_UPDATE_SCOPE, 0,
                               "entry %zu grants a filter outside signer "
-                              "'%s''s trust filters", i + 1, e->name);
+                              "'%s''s trust filters",
+                              i + 1, e->name);
         }
     }
     ms_secure_free(text, cap);

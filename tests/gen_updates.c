@@ -50,8 +50,8 @@ static void emit(const char *name, unsigned char dev, unsigned char opseed,
     hex("device_seed", s, 32);
     seed_of(s, opseed);
     hex("trusted_signer_seed", s, 32);
-    fprintf(out, "trusted_filter = %s\nlast_version = %llu\nnow = %d\n",
-            trust, last, NOW);
+    fprintf(out, "trusted_filter = %s\nlast_version = %llu\nnow = %d\n", trust,
+            last, NOW);
     hex("update", u, n);
     fprintf(out, "result = %s\n", result);
     if (text != NULL) {
@@ -129,15 +129,16 @@ int main(int argc, char **argv)
                  "counting up from the first. The device opens `update`\n"
                  "# trusting the signer on `trusted_filter`, with "
                  "`last_version` applied, at Unix\n# time `now`; "
-                 "`keyring_sha256` hashes the sealed keyring text\n# (mqttseal_keyring_to_string of the keyring it yields).\n");
+                 "`keyring_sha256` hashes the sealed keyring text\n# "
+                 "(mqttseal_keyring_to_string of the keyring it yields).\n");
     n = make(u, sizeof u, 0x01, 1, EXPIRES, kr_plant);
     emit("ok-plant-v1", 0x01, 0x0a, "plant/#", 0, u, n, "OK", kr_plant);
     emit("other-device", 0x02, 0x0a, "plant/#", 0, u, n, "E_UPDATE_DEVICE",
          NULL);
-    emit("untrusted-signer", 0x01, 0x0b, "plant/#", 0, u, n,
-         "E_SIGNER_UNKNOWN", NULL);
-    emit("rollback-equal", 0x01, 0x0a, "plant/#", 1, u, n,
-         "E_UPDATE_ROLLBACK", NULL);
+    emit("untrusted-signer", 0x01, 0x0b, "plant/#", 0, u, n, "E_SIGNER_UNKNOWN",
+         NULL);
+    emit("rollback-equal", 0x01, 0x0a, "plant/#", 1, u, n, "E_UPDATE_ROLLBACK",
+         NULL);
     emit("scope-narrower-trust", 0x01, 0x0a, "plant/line1/#", 0, u, n,
          "E_UPDATE_SCOPE", NULL);
     emit("truncated", 0x01, 0x0a, "plant/#", 0, u, n - 1, "E_TRUNCATED", NULL);

@@ -153,15 +153,16 @@ static void refusals(void **state)
         mqttseal_device *d = device_of(1);
         mqttseal_trust *t = trust_for(0x0b, "#"); /* not the operator */
         mqttseal_keyring *kr = NULL;
-        assert_int_equal(mqttseal_update_open(&kr, NULL, d, t, 0, NOW, u, n,
-                                              NULL),
-                         MQTTSEAL_E_SIGNER_UNKNOWN);
+        assert_int_equal(
+            mqttseal_update_open(&kr, NULL, d, t, 0, NOW, u, n, NULL),
+            MQTTSEAL_E_SIGNER_UNKNOWN);
         mqttseal_trust_free(t);
         mqttseal_device_free(d);
     }
     assert_int_equal(open_rc(u, n, 1, "#", 5, NOW), MQTTSEAL_E_UPDATE_ROLLBACK);
     assert_int_equal(open_rc(u, n, 1, "#", 9, NOW), MQTTSEAL_E_UPDATE_ROLLBACK);
-    assert_int_equal(open_rc(u, n, 1, "#", 4, LATER), MQTTSEAL_E_UPDATE_EXPIRED);
+    assert_int_equal(open_rc(u, n, 1, "#", 4, LATER),
+                     MQTTSEAL_E_UPDATE_EXPIRED);
     /* Scope: the trust entry bounds what the operator may grant. */
     assert_int_equal(open_rc(u, n, 1, "plant/#", 0, NOW), MQTTSEAL_OK);
     assert_int_equal(open_rc(u, n, 1, "plant/+/#", 0, NOW), MQTTSEAL_OK);
@@ -221,8 +222,9 @@ static void sizes_and_args(void **state)
                      MQTTSEAL_E_BUFFER);
     assert_int_equal(need, MQTTSEAL_UPDATE_BYTES(tl));
     memset(u, 0xee, sizeof u);
-    assert_int_equal(mqttseal_update_seal(u, need - 1, &n, op, pk, 1, LATER, kr),
-                     MQTTSEAL_E_BUFFER);
+    assert_int_equal(
+        mqttseal_update_seal(u, need - 1, &n, op, pk, 1, LATER, kr),
+        MQTTSEAL_E_BUFFER);
     assert_int_equal(u[0], 0xee);
     assert_int_equal(mqttseal_update_seal(u, need, &n, op, pk, 1, LATER, kr),
                      MQTTSEAL_OK);
@@ -233,9 +235,9 @@ static void sizes_and_args(void **state)
                      MQTTSEAL_E_INVALID);
     assert_int_equal(mqttseal_update_seal(u, need, &n, op, pk, 1, 0, kr),
                      MQTTSEAL_E_INVALID);
-    assert_int_equal(mqttseal_update_parse((const unsigned char *)"xyzw", 4,
-                                           &info),
-                     MQTTSEAL_E_NOT_SEALED);
+    assert_int_equal(
+        mqttseal_update_parse((const unsigned char *)"xyzw", 4, &info),
+        MQTTSEAL_E_NOT_SEALED);
     u[4] = 2;
     assert_int_equal(mqttseal_update_parse(u, n, &info), MQTTSEAL_E_VERSION);
     mqttseal_keyring_free(kr);
@@ -375,23 +377,33 @@ static void check_vector(char kv[][2][4096], int nkv)
 
     for (int i = 0; i < nkv; i++) {
         const char *k = kv[i][0], *v = kv[i][1];
-        if (strcmp(k, "device_seed") == 0) unhex(dseed, 32, &n, v);
-        else if (strcmp(k, "trusted_signer_seed") == 0) unhex(sseed, 32, &n, v);
-        else if (strcmp(k, "trusted_filter") == 0) snprintf(filter, sizeof filter, "%s", v);
-        else if (strcmp(k, "last_version") == 0) last = strtoull(v, NULL, 10);
-        else if (strcmp(k, "now") == 0) now = strtoll(v, NULL, 10);
-        else if (strcmp(k, "update") == 0) unhex(u, sizeof u, &len, v);
-        else if (strcmp(k, "result") == 0) result = code_of(v);
-        else if (strcmp(k, "keyring_sha256") == 0) { unhex(want, 32, &n, v); have_hash = 1; }
+        if (strcmp(k, "device_seed") == 0) {
+            unhex(dseed, 32, &n, v);
+        } else if (strcmp(k, "trusted_signer_seed") == 0) {
+            unhex(sseed, 32, &n, v);
+        } else if (strcmp(k, "trusted_filter") == 0) {
+            assert_true(strlen(v) < sizeof filter);
+            memcpy(filter, v, strlen(v) + 1);
+        } else if (strcmp(k, "last_version") == 0) {
+            last = strtoull(v, NULL, 10);
+        } else if (strcmp(k, "now") == 0) {
+            now = strtoll(v, NULL, 10);
+        } else if (strcmp(k, "update") == 0) {
+            unhex(u, sizeof u, &len, v);
+        } else if (strcmp(k, "result") == 0) {
+            result = code_of(v);
+        } else if (strcmp(k, "keyring_sha256") == 0) {
+            unhex(want, 32, &n, v);
+            have_hash = 1;
+        }
     }
     assert_int_equal(mqttseal_device_from_seed(&d, dseed), MQTTSEAL_OK);
     assert_int_equal(mqttseal_signer_from_seed(&s, sseed), MQTTSEAL_OK);
     mqttseal_signer_public_key(s, pk);
     assert_int_equal(mqttseal_trust_new(&t), MQTTSEAL_OK);
     assert_int_equal(mqttseal_trust_add(t, "op", pk, f, 1, 0), MQTTSEAL_OK);
-    assert_int_equal(mqttseal_update_open(&kr, NULL, d, t, last, now, u, len,
-                                          NULL),
-                     result);
+    assert_int_equal(
+        mqttseal_update_open(&kr, NULL, d, t, last, now, u, len, NULL), result);
     if (result == MQTTSEAL_OK) {
         assert_true(have_hash);
         assert_int_equal(mqttseal_keyring_to_string(kr, text, sizeof text, &n),

@@ -26,8 +26,15 @@ struct kd_push {
 };
 
 /* Long options grant and rotate take for pushing (values 512..). */
-enum { KD_OPT_PUSH = 512, KD_OPT_SIGNER, KD_OPT_DEVICE, KD_OPT_HOST,
-       KD_OPT_PORT, KD_OPT_PREFIX, KD_OPT_LIFETIME };
+enum {
+    KD_OPT_PUSH = 512,
+    KD_OPT_SIGNER,
+    KD_OPT_DEVICE,
+    KD_OPT_HOST,
+    KD_OPT_PORT,
+    KD_OPT_PREFIX,
+    KD_OPT_LIFETIME
+};
 #define KD_PUSH_LONG_OPTIONS                                                   \
     {"push", no_argument, NULL, KD_OPT_PUSH},                                  \
         {"signer", required_argument, NULL, KD_OPT_SIGNER},                    \
@@ -35,14 +42,15 @@ enum { KD_OPT_PUSH = 512, KD_OPT_SIGNER, KD_OPT_DEVICE, KD_OPT_HOST,
         {"host", required_argument, NULL, KD_OPT_HOST},                        \
         {"port", required_argument, NULL, KD_OPT_PORT},                        \
         {"control-prefix", required_argument, NULL, KD_OPT_PREFIX},            \
-        {"update-lifetime", required_argument, NULL, KD_OPT_LIFETIME}
+    {                                                                          \
+        "update-lifetime", required_argument, NULL, KD_OPT_LIFETIME            \
+    }
 
 extern const char kd_push_help[];
 
 void kd_push_init(struct kd_push *p);
 /* Handle option c; -1 if it is not a push option, else an exit code. */
-int kd_push_option(struct kd_push *p, const char *cmd, int c,
-                   const char *arg);
+int kd_push_option(struct kd_push *p, const char *cmd, int c, const char *arg);
 /* After parsing: --push needs --signer (grant: --device too). */
 int kd_push_check(const struct kd_push *p, const char *cmd, int need_device);
 

@@ -155,8 +155,7 @@ struct agent {
     int npending;
 };
 
-static void keyring_summary(const mqttseal_keyring *kr, char *buf,
-                            size_t cap)
+static void keyring_summary(const mqttseal_keyring *kr, char *buf, size_t cap)
 {
     uint32_t primary = 0, last = UINT32_MAX;
     size_t n = 0, off;
@@ -204,8 +203,7 @@ static void set_status(struct agent *a, const char *result, int code)
     pthread_mutex_lock(&a->lock);
     if (code == 0)
         snprintf(a->status, sizeof a->status,
-                 "mqttseal-status 1 device=%s version=%" PRIu64
-                 " %s result=%s",
+                 "mqttseal-status 1 device=%s version=%" PRIu64 " %s result=%s",
                  a->id_hex, applied_version(a->keyring), keys, result);
     else
         snprintf(a->status, sizeof a->status,
@@ -224,8 +222,8 @@ static void on_update(struct agent *a, const unsigned char *p, size_t n)
 
     if (n == 0)
         return; /* the retained update was cleared */
-    rc = mqttseal_update_apply(a->ctx, a->keyring, a->dev, a->trust, p, n,
-                               &v, &diag);
+    rc = mqttseal_update_apply(a->ctx, a->keyring, a->dev, a->trust, p, n, &v,
+                               &diag);
     if (rc == MQTTSEAL_OK) {
         char keys[256];
         mqttseal_keyring *kr = NULL;
@@ -233,12 +231,14 @@ static void on_update(struct agent *a, const unsigned char *p, size_t n)
             kr = NULL;
         keyring_summary(kr, keys, sizeof keys);
         mqttseal_keyring_free(kr);
-        fprintf(stderr, "mqttseal agent: applied update version %" PRIu64
-                        " (%s)\n", v, keys);
+        fprintf(stderr,
+                "mqttseal agent: applied update version %" PRIu64 " (%s)\n", v,
+                keys);
         set_status(a, "applied", 0);
     } else {
-        fprintf(stderr, "mqttseal agent: refused keyring update: %s (%s, "
-                        "code %d); keyring unchanged\n",
+        fprintf(stderr,
+                "mqttseal agent: refused keyring update: %s (%s, "
+                "code %d); keyring unchanged\n",
                 diag.message, mqttseal_strerror(rc), rc);
         set_status(a, "refused", rc);
     }
@@ -277,8 +277,8 @@ static int open_print(struct agent *a, const char *topic,
 
     if (out == NULL)
         return MQTTSEAL_E_NOMEM;
-    rc = mqttseal_open(a->ctx, out, n + 1, &len, topic, strlen(topic), p, n,
-                       0, &h);
+    rc = mqttseal_open(a->ctx, out, n + 1, &len, topic, strlen(topic), p, n, 0,
+                       &h);
     if (rc == MQTTSEAL_OK) {
         printf("%s %.*s\n", topic, (int)len, (const char *)out);
         fflush(stdout);
@@ -290,8 +290,8 @@ static int open_print(struct agent *a, const char *topic,
     return rc;
 }
 
-static void on_data(struct agent *a, const char *topic,
-                    const unsigned char *p, size_t n)
+static void on_data(struct agent *a, const char *topic, const unsigned char *p,
+                    size_t n)
 {
     if (open_print(a, topic, p, n) == MQTTSEAL_E_UNKNOWN_KEY)
         hold(a, topic, p, n);
@@ -312,8 +312,9 @@ static void retry_pending(struct agent *a)
             continue;
         }
         if (rc == MQTTSEAL_E_UNKNOWN_KEY)
-            fprintf(stderr, "mqttseal agent: refused message on %s: %s "
-                            "(no update brought its key id within %d s)\n",
+            fprintf(stderr,
+                    "mqttseal agent: refused message on %s: %s "
+                    "(no update brought its key id within %d s)\n",
                     q->topic, mqttseal_strerror(rc), AGENT_PENDING_S);
         free(q->topic);
         free(q->payload);
@@ -331,7 +332,7 @@ static int arrived(void *context, char *topic, int topic_len,
         on_update(a, m->payload, (size_t)m->payloadlen);
         retry_pending(a);
     } else if (!(tl == strlen(a->status_topic) &&
-               memcmp(topic, a->status_topic, tl) == 0))
+                 memcmp(topic, a->status_topic, tl) == 0))
         on_data(a, topic, m->payload, (size_t)m->payloadlen);
     MQTTClient_freeMessage(&m);
     MQTTClient_free(topic);
@@ -362,25 +363,46 @@ static int agent_parse(int argc, char **argv, struct agent *a)
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":h:p:", opts, NULL)) != -1) {
         switch (c) {
-        case 'd': a->device_path = optarg; break;
-        case 'k': a->keyring = optarg; break;
-        case 't': a->trust_path = optarg; break;
-        case 'h': a->host = optarg; break;
-        case 'P': a->prefix = optarg; break;
-        case 'i': a->id = optarg; break;
-        case 'b': a->pub = optarg; break;
+        case 'd':
+            a->device_path = optarg;
+            break;
+        case 'k':
+            a->keyring = optarg;
+            break;
+        case 't':
+            a->trust_path = optarg;
+            break;
+        case 'h':
+            a->host = optarg;
+            break;
+        case 'P':
+            a->prefix = optarg;
+            break;
+        case 'i':
+            a->id = optarg;
+            break;
+        case 'b':
+            a->pub = optarg;
+            break;
         case 's':
             if (a->nsubs == AGENT_MAX_SUBS)
                 return cli_usage("agent", "too many --sub filters");
             a->subs[a->nsubs++] = optarg;
             break;
-        case 'p': case 'I': case 'C': case 'X':
+        case 'p':
+        case 'I':
+        case 'C':
+        case 'X':
             if (cli_parse_uint(optarg, 1000000000, &v) != 0)
                 return cli_usage("agent", "'%s' is not a number", optarg);
-            if (c == 'p') a->port = (int)v;
-            else if (c == 'I') a->interval_ms = (long)v;
-            else if (c == 'C') a->count = (long)v;
-            else a->exit_after = (long)v;
+            if (c == 'p')
+                a->port = (int)v;
+            else if (c == 'I')
+                a->interval_ms = (long)v;
+            else if (c == 'C')
+                a->count = (long)v;
+            else
+                a->exit_after = (long)v;
             break;
         case 'H':
             printf("%s%s", agent_help, cli_exit_help);
@@ -426,8 +448,8 @@ static int agent_load(struct agent *a)
     sodium_bin2hex(a->id_hex, sizeof a->id_hex, id, sizeof id);
     snprintf(a->control, sizeof a->control, "%s/%s/keyring", a->prefix,
              a->id_hex);
-    snprintf(a->status_topic, sizeof a->status_topic, "%s/%s/status",
-             a->prefix, a->id_hex);
+    snprintf(a->status_topic, sizeof a->status_topic, "%s/%s/status", a->prefix,
+             a->id_hex);
     if (a->id == NULL) {
         snprintf(a->id_buf, sizeof a->id_buf, "mqttseal-agent-%s", a->id_hex);
         a->id = a->id_buf;
@@ -446,8 +468,8 @@ static void agent_flush_status(struct agent *a, MQTTClient cl)
     memcpy(st, a->status, sizeof st);
     pthread_mutex_unlock(&a->lock);
     if (dirty)
-        (void)MQTTClient_publish(cl, a->status_topic, (int)strlen(st), st, 1,
-                                 1, NULL);
+        (void)MQTTClient_publish(cl, a->status_topic, (int)strlen(st), st, 1, 1,
+                                 NULL);
 }
 
 static void agent_publish(struct agent *a, MQTTClient cl, long *sent)
@@ -513,16 +535,15 @@ int cmd_agent(int argc, char **argv)
     if (MQTTClient_subscribe(cl, a.control, 1) != MQTTCLIENT_SUCCESS) {
         rc = cli_fail(CLI_BROKER, "cannot subscribe to %s", a.control);
     } else {
-        fprintf(stderr, "mqttseal agent: device %s listening on %s\n",
-                a.id_hex, a.control);
+        fprintf(stderr, "mqttseal agent: device %s listening on %s\n", a.id_hex,
+                a.control);
         set_status(&a, "running", 0);
         agent_run(&a, cl);
     }
     close_client(&cl);
     for (int i = 0; i < a.npending; i++) {
         fprintf(stderr, "mqttseal agent: refused message on %s: %s\n",
-                a.pending[i].topic,
-                mqttseal_strerror(MQTTSEAL_E_UNKNOWN_KEY));
+                a.pending[i].topic, mqttseal_strerror(MQTTSEAL_E_UNKNOWN_KEY));
         free(a.pending[i].topic);
         free(a.pending[i].payload);
     }
@@ -664,8 +685,8 @@ int cmd_status(int argc, char **argv)
         return rc;
     snprintf(topic, sizeof topic, "%s/+/status", p.prefix);
     (void)MQTTClient_subscribe(cl, topic, 1);
-    while (waited < wait_s * 1000 && !(want >= 0 && status_ok(&v, want,
-                                                               devices))) {
+    while (waited < wait_s * 1000 &&
+           !(want >= 0 && status_ok(&v, want, devices))) {
         sleep_ms(50);
         waited += 50;
     }
@@ -679,8 +700,9 @@ int cmd_status(int argc, char **argv)
                field(v.lines[i], "keys=", b3, sizeof b3),
                field(v.lines[i], "result=", b4, sizeof b4));
     if (want >= 0 && !status_ok(&v, want, devices))
-        return cli_fail(CLI_VERIFY, "not every device reports primary key "
-                                    "id %ld yet (%d device%s reported)",
+        return cli_fail(CLI_VERIFY,
+                        "not every device reports primary key "
+                        "id %ld yet (%d device%s reported)",
                         want, v.n, v.n == 1 ? "" : "s");
     return CLI_OK;
 }

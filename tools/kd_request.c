@@ -41,8 +41,8 @@ const char kd_push_help[] =
     "  --device REQUEST       (grant) the device's enrollment request; kept\n"
     "                         as <keyring>.device for later pushes\n"
     "  --host HOST, --port N  the broker (default localhost 1883)\n"
-    "  --control-prefix P     control topic prefix (default "
-    KD_PREFIX_DEFAULT ")\n"
+    "  --control-prefix P     control topic prefix (default " KD_PREFIX_DEFAULT
+    ")\n"
     "  --update-lifetime D    updates expire after D (default 30d)\n";
 
 void kd_push_init(struct kd_push *p)
@@ -59,10 +59,18 @@ int kd_push_option(struct kd_push *p, const char *cmd, int c, const char *arg)
     unsigned long long v;
 
     switch (c) {
-    case KD_OPT_PUSH: p->enabled = 1; return CLI_OK;
-    case KD_OPT_SIGNER: p->signer = arg; return CLI_OK;
-    case KD_OPT_DEVICE: p->device = arg; return CLI_OK;
-    case KD_OPT_HOST: p->host = arg; return CLI_OK;
+    case KD_OPT_PUSH:
+        p->enabled = 1;
+        return CLI_OK;
+    case KD_OPT_SIGNER:
+        p->signer = arg;
+        return CLI_OK;
+    case KD_OPT_DEVICE:
+        p->device = arg;
+        return CLI_OK;
+    case KD_OPT_HOST:
+        p->host = arg;
+        return CLI_OK;
     case KD_OPT_PREFIX:
         if (arg[0] == '\0' || strpbrk(arg, "+#") != NULL)
             return cli_usage(cmd, "--control-prefix: a topic without "
@@ -76,8 +84,10 @@ int kd_push_option(struct kd_push *p, const char *cmd, int c, const char *arg)
         return CLI_OK;
     case KD_OPT_LIFETIME:
         if (cli_parse_duration(arg, &p->lifetime) != 0 || p->lifetime <= 0)
-            return cli_usage(cmd, "--update-lifetime: '%s' is not a "
-                                  "duration (90s, 30m, 12h, 7d)", arg);
+            return cli_usage(cmd,
+                             "--update-lifetime: '%s' is not a "
+                             "duration (90s, 30m, 12h, 7d)",
+                             arg);
         return CLI_OK;
     default:
         return -1;
@@ -150,20 +160,22 @@ int kd_request_load(const char *path, struct kd_request *r)
     }
     fclose(f);
     if (rc == -2)
-        return cli_fail(CLI_FILE, "enrollment request '%s': the device id "
-                                  "is not the hash of its public key",
+        return cli_fail(CLI_FILE,
+                        "enrollment request '%s': the device id "
+                        "is not the hash of its public key",
                         path);
     if (rc != 0)
-        return cli_fail(CLI_FILE, "'%s' is not an enrollment request "
-                                  "('mqttseal-enroll 1 <id> <key>', from "
-                                  "mqttseal enroll)", path);
+        return cli_fail(CLI_FILE,
+                        "'%s' is not an enrollment request "
+                        "('mqttseal-enroll 1 <id> <key>', from "
+                        "mqttseal enroll)",
+                        path);
     return CLI_OK;
 }
 
 int kd_request_path(char *buf, size_t cap, const char *keyring_path)
 {
-    return (size_t)snprintf(buf, cap, "%s.device", keyring_path) < cap ? 0
-                                                                       : -1;
+    return (size_t)snprintf(buf, cap, "%s.device", keyring_path) < cap ? 0 : -1;
 }
 
 int kd_request_store(const char *req_path, const char *keyring_path)
@@ -226,20 +238,22 @@ int kd_push_keyring(const struct kd_push *p, const char *keyring_path,
     if (kd_request_path(req, sizeof req, keyring_path) != 0)
         return cli_fail(CLI_FILE, "path too long: %s", keyring_path);
     if (access(req, R_OK) != 0)
-        return cli_fail(CLI_FILE, "no enrollment request '%s' for device "
-                                  "keyring '%s' (grant it once with --push "
-                                  "--device REQUEST)", req, keyring_path);
+        return cli_fail(CLI_FILE,
+                        "no enrollment request '%s' for device "
+                        "keyring '%s' (grant it once with --push "
+                        "--device REQUEST)",
+                        req, keyring_path);
     if ((rc = kd_request_load(req, &r)) != CLI_OK ||
         (rc = cli_load_signer(p->signer, &op)) != CLI_OK)
         return rc;
     version = next_version(keyring_path);
-    if (mqttseal_update_seal(NULL, 0, &need, op, r.pk, version, expires,
-                             kr) != MQTTSEAL_E_BUFFER ||
+    if (mqttseal_update_seal(NULL, 0, &need, op, r.pk, version, expires, kr) !=
+            MQTTSEAL_E_BUFFER ||
         (u = malloc(need)) == NULL ||
-        mqttseal_update_seal(u, need, &need, op, r.pk, version, expires,
-                             kr) != MQTTSEAL_OK) {
-        rc = cli_fail(CLI_FILE, "cannot seal the update for '%s'",
-                      keyring_path);
+        mqttseal_update_seal(u, need, &need, op, r.pk, version, expires, kr) !=
+            MQTTSEAL_OK) {
+        rc =
+            cli_fail(CLI_FILE, "cannot seal the update for '%s'", keyring_path);
     } else {
         char topic[1024];
         snprintf(topic, sizeof topic, "%s/%s/keyring", p->prefix, r.id_hex);
@@ -308,8 +322,10 @@ int cmd_enroll(int argc, char **argv)
         if (mqttseal_device_load_file(&d, path, &diag) != MQTTSEAL_OK)
             return cli_fail(CLI_FILE, "device key '%s': %s", path,
                             diag.message);
-        fprintf(stderr, "mqttseal enroll: using the existing device key "
-                        "'%s'\n", path);
+        fprintf(stderr,
+                "mqttseal enroll: using the existing device key "
+                "'%s'\n",
+                path);
     } else if (mqttseal_device_generate(&d) != MQTTSEAL_OK ||
                mqttseal_device_save_file(d, path) != MQTTSEAL_OK) {
         mqttseal_device_free(d);

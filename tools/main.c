@@ -77,9 +77,10 @@ int main(int argc, char **argv)
         if (strcmp(argv[1], commands[i].name) == 0)
             return commands[i].fn(argc - 1, argv + 1);
     }
-    return cli_fail(CLI_USAGE,
-                    "unknown command '%s' (commands: keygen, grant, rotate, "
-                    "inspect, seal, open, pub, sub, signer-keygen, "
-                    "signer-pub, trust, enroll, agent, status; see: mqttseal --help)",
-                    argv[1]);
+    return cli_fail(
+        CLI_USAGE,
+        "unknown command '%s' (commands: keygen, grant, rotate, "
+        "inspect, seal, open, pub, sub, signer-keygen, "
+        "signer-pub, trust, enroll, agent, status; see: mqttseal --help)",
+        argv[1]);
 }
