@@ -89,3 +89,17 @@ for d in d1 d2 d3; do
     [ "$(stat -c %a "$d.keyring")" = 600 ] || fail "keyring not 0600"
 done
 echo "3 devices x 3 senders x $N messages: none lost, none duplicated"
+
+# An offline device picks up the newest update when it reconnects: two
+# rotations pushed while no agent runs; d1 applies only the newest.
+"$M" rotate --keyring root.keyring --push --signer operator.signer \
+    "${H[@]}" --control-prefix "$CP" d1.keyring > /dev/null
+"$M" rotate --keyring root.keyring --push --signer operator.signer \
+    "${H[@]}" --control-prefix "$CP" d1.keyring > /dev/null
+"$M" agent --device d1.device --keyring d1.keyring --trust d1.trust \
+    -h 127.0.0.1 -p "$PORT" --control-prefix "$CP" --id "$PFX-d1" \
+    --exit-after 2 2> d1.late.err
+[ "$(grep -c 'applied update' d1.late.err)" = 1 ] ||
+    fail "late d1: $(cat d1.late.err)"
+grep -q 'primary=4 keys=' d1.late.err || fail "late d1: $(cat d1.late.err)"
+echo "an offline device applied the newest of two pushed rotations on reconnect"
