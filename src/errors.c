@@ -62,6 +62,13 @@ static const char *const messages[] = {
     [MQTTSEAL_E_TRUST_SYNTAX] = "malformed trust list or signer key",
     [MQTTSEAL_E_REPLAY_BACKEND] = "replay state store unreachable: message "
                                   "refused",
+    [MQTTSEAL_E_UPDATE_DEVICE] = "keyring update addressed to another "
+                                 "device",
+    [MQTTSEAL_E_UPDATE_ROLLBACK] = "keyring update is not newer than the "
+                                   "one applied (rollback refused)",
+    [MQTTSEAL_E_UPDATE_EXPIRED] = "keyring update has expired",
+    [MQTTSEAL_E_UPDATE_SCOPE] = "keyring update grants more than its "
+                                "signer is trusted for",
 };
 
 const char *mqttseal_strerror(int err)

@@ -65,3 +65,13 @@ size_t mqttseal_signed_overhead(void)
 {
     return MQTTSEAL_SIGNED_OVERHEAD;
 }
+
+size_t mqttseal_update_overhead(void)
+{
+    return MQTTSEAL_UPDATE_OVERHEAD;
+}
+
+size_t mqttseal_deviceidbytes(void)
+{
+    return MQTTSEAL_DEVICEIDBYTES;
+}

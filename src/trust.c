@@ -337,3 +337,19 @@ int ms_trust_required(const mqttseal_trust *t, const char *topic,
 {
     return t != NULL && any_match(t->require, t->nrequire, topic, topic_len);
 }
+
+int ms_trust_lookup(const mqttseal_trust *t,
+                    const unsigned char id[MQTTSEAL_SIGNERIDBYTES],
+                    int64_t now_s, const ms_tsigner **out)
+{
+    const ms_tsigner *e = t != NULL ? find(t, id) : NULL;
+
+    if (e == NULL) {
+        return MQTTSEAL_E_SIGNER_UNKNOWN;
+    }
+    if (e->expires != 0 && now_s >= e->expires) {
+        return MQTTSEAL_E_SIGNER_EXPIRED;
+    }
+    *out = e;
+    return MQTTSEAL_OK;
+}

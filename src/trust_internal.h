@@ -43,4 +43,10 @@ int ms_trust_require_n(mqttseal_trust *t, const char *filter, size_t n);
 /** 1 if name is 1..64 of [A-Za-z0-9._-]. */
 int ms_trust_name_ok(const char *name, size_t n);
 
+/** The unexpired entry of signer id (for keyring updates).
+ *  @return OK, E_SIGNER_UNKNOWN, E_SIGNER_EXPIRED. */
+int ms_trust_lookup(const mqttseal_trust *t,
+                    const unsigned char id[MQTTSEAL_SIGNERIDBYTES],
+                    int64_t now_s, const ms_tsigner **out);
+
 #endif

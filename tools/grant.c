@@ -1,5 +1,6 @@
 /* mqttseal grant: device keyrings for topic filters, and --list. */
 #include "cli.h"
+#include "kd.h"
 
 #include <getopt.h>
 #include <stdlib.h>
@@ -10,7 +11,7 @@
 
 static const char grant_help[] =
     "Usage: mqttseal grant --keyring ROOT [--id N]... [--out FILE [--force]]\n"
-    "                      FILTER...\n"
+    "                      [--push --signer FILE --device REQUEST] FILTER...\n"
     "       mqttseal grant --list KEYRING...\n"
     "\n"
     "Write a device keyring that holds exactly the grants FILTER... derived\n"
@@ -195,6 +196,7 @@ struct grant_args {
     int force, list;
     uint32_t ids[GRANT_MAX_IDS];
     size_t n_ids;
+    struct kd_push push;
 };
 
 static int parse(int argc, char **argv, struct grant_args *a)
@@ -206,11 +208,13 @@ static int parse(int argc, char **argv, struct grant_args *a)
         {"force", no_argument, NULL, 'F'},
         {"list", no_argument, NULL, 'L'},
         {"help", no_argument, NULL, 'H'},
+        KD_PUSH_LONG_OPTIONS,
         {NULL, 0, NULL, 0},
     };
     unsigned long long v;
-    int c;
+    int c, rc;
 
+    kd_push_init(&a->push);
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
         switch (c) {
@@ -235,10 +239,13 @@ static int parse(int argc, char **argv, struct grant_args *a)
             a->list = 1;
             break;
         case 'H':
-            printf("%s%s", grant_help, cli_exit_help);
+            printf("%s\n%s\n%s", grant_help, kd_push_help, cli_exit_help);
             return -1;
         default:
-            return cli_bad_option("grant", argv, c);
+            if ((rc = kd_push_option(&a->push, "grant", c, optarg)) == -1)
+                return cli_bad_option("grant", argv, c);
+            if (rc != CLI_OK)
+                return rc;
         }
     }
     return CLI_OK;
@@ -275,6 +282,11 @@ int cmd_grant(int argc, char **argv)
         return cli_usage("grant", "give at least one topic filter to grant");
     if (a.force && a.out == NULL)
         return cli_usage("grant", "--force needs --out FILE");
+    if ((rc = kd_push_check(&a.push, "grant", 1)) != CLI_OK)
+        return rc;
+    if (a.push.enabled && a.out == NULL)
+        return cli_usage("grant", "--push needs --out FILE (the operator "
+                                  "keeps the device keyring to rotate it)");
     if ((rc = check_filters(argv + optind, argc - optind)) != CLI_OK)
         return rc;
     if ((rc = cli_load_keyring(a.root, &root)) != CLI_OK)
@@ -299,6 +311,9 @@ int cmd_grant(int argc, char **argv)
         rc = cli_write_new_keyring(a.out, dev, a.force);
     if (rc == CLI_OK && a.out != NULL)
         report(a.out, dev);
+    if (rc == CLI_OK && a.push.enabled &&
+        (rc = kd_request_store(a.push.device, a.out)) == CLI_OK)
+        rc = kd_push_keyring(&a.push, a.out, dev);
     mqttseal_keyring_free(dev);
     return rc;
 }

@@ -1,5 +1,6 @@
 /* mqttseal: the command-line program. Dispatches to one subcommand. */
 #include "cli.h"
+#include "kd.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -29,6 +30,11 @@ static const struct command {
      "create a signer key; print its public line"},
     {"signer-pub", cmd_signer_pub, "print a signer key's public line"},
     {"trust", cmd_trust, "add signers, require signatures, list a trust list"},
+    {"enroll", cmd_enroll,
+     "create a device key pair; print its enrollment request"},
+    {"agent", cmd_agent,
+     "device side: apply pushed keyring updates while running"},
+    {"status", cmd_status, "show which key ids devices report holding"},
 };
 
 static void usage(FILE *out)
@@ -71,9 +77,10 @@ int main(int argc, char **argv)
         if (strcmp(argv[1], commands[i].name) == 0)
             return commands[i].fn(argc - 1, argv + 1);
     }
-    return cli_fail(CLI_USAGE,
-                    "unknown command '%s' (commands: keygen, grant, rotate, "
-                    "inspect, seal, open, pub, sub, signer-keygen, "
-                    "signer-pub, trust; see: mqttseal --help)",
-                    argv[1]);
+    return cli_fail(
+        CLI_USAGE,
+        "unknown command '%s' (commands: keygen, grant, rotate, "
+        "inspect, seal, open, pub, sub, signer-keygen, "
+        "signer-pub, trust, enroll, agent, status; see: mqttseal --help)",
+        argv[1]);
 }

@@ -1,5 +1,6 @@
 /* mqttseal rotate: new root key id, retire the old, regenerate devices. */
 #include "cli.h"
+#include "kd.h"
 
 #include <getopt.h>
 #include <stdlib.h>
@@ -12,7 +13,7 @@
 static const char rotate_help[] =
     "Usage: mqttseal rotate --keyring ROOT [--new-id N]\n"
     "                       [--retire-old-after DURATION | --expire-old AT]\n"
-    "                       [DEVICE_KEYRING...]\n"
+    "                       [--push --signer FILE] [DEVICE_KEYRING...]\n"
     "       mqttseal rotate --keyring ROOT --regenerate-only "
     "DEVICE_KEYRING...\n"
     "\n"
@@ -30,7 +31,8 @@ static const char rotate_help[] =
     "listed when ROOT was rotated.\n"
     "\n"
     "Processes that loaded a keyring keep using it: restart mqttseal pub\n"
-    "and sub (or reload your application's keyring) after rotating.\n"
+    "and sub (or reload your application's keyring) after rotating, or\n"
+    "--push the device keyrings to devices that run mqttseal agent.\n"
     "\n"
     "Options:\n"
     "  --keyring ROOT           the root keyring (required; holds '#')\n"
@@ -62,6 +64,7 @@ struct rot_args {
     unsigned long long new_id;
     int has_new_id, has_expiry, regen_only;
     int64_t expiry;
+    struct kd_push push;
 };
 
 static int expired(int64_t exp)
@@ -199,10 +202,12 @@ static int parse(int argc, char **argv, struct rot_args *a)
         {"expire-old", required_argument, NULL, 'E'},
         {"regenerate-only", no_argument, NULL, 'R'},
         {"help", no_argument, NULL, 'H'},
+        KD_PUSH_LONG_OPTIONS,
         {NULL, 0, NULL, 0},
     };
-    int c;
+    int c, rc;
 
+    kd_push_init(&a->push);
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
         int64_t d;
@@ -245,10 +250,13 @@ static int parse(int argc, char **argv, struct rot_args *a)
             a->regen_only = 1;
             break;
         case 'H':
-            printf("%s%s", rotate_help, cli_exit_help);
+            printf("%s\n%s\n%s", rotate_help, kd_push_help, cli_exit_help);
             return -1;
         default:
-            return cli_bad_option("rotate", argv, c);
+            if ((rc = kd_push_option(&a->push, "rotate", c, optarg)) == -1)
+                return cli_bad_option("rotate", argv, c);
+            if (rc != CLI_OK)
+                return rc;
         }
     }
     if (a->root == NULL)
@@ -258,7 +266,12 @@ static int parse(int argc, char **argv, struct rot_args *a)
                                    "neither --new-id nor an expiry");
     if (a->regen_only && optind == argc)
         return cli_usage("rotate", "--regenerate-only needs device keyrings");
-    return CLI_OK;
+    if (a->push.device != NULL)
+        return cli_usage("rotate", "--device is for grant: rotate pushes to "
+                                   "the device of each DEVICE_KEYRING.device");
+    if (a->push.enabled && optind == argc)
+        return cli_usage("rotate", "--push needs DEVICE_KEYRING files");
+    return kd_push_check(&a->push, "rotate", 0);
 }
 
 static void report(const mqttseal_keyring *kr, const char *path,
@@ -332,6 +345,8 @@ int cmd_rotate(int argc, char **argv)
         rc = load_devices(n, argv + optind, root, a.root, devs);
     if (rc == CLI_OK)
         rc = save_all(&a, root, n, argv + optind, devs);
+    for (int i = 0; rc == CLI_OK && a.push.enabled && i < n; i++)
+        rc = kd_push_keyring(&a.push, argv[optind + i], devs[i]);
     for (int i = 0; i < n; i++)
         mqttseal_keyring_free(devs[i]);
     free(devs);

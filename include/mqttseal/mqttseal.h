@@ -16,6 +16,7 @@
  *   6. Sealing and opening
  *   7. Envelope inspection (no key needed)
  *   8. Signatures (signer keys, trust lists; origin inside a grant)
+ *   9. Key distribution (device keys, sealed and signed keyring updates)
  *
  * Threads: every function may be called from any thread. A keyring may be
  * read by several threads but must not be changed while another thread
@@ -114,12 +115,19 @@ typedef enum mqttseal_err {
                                       inner malformed or truncated */
     MQTTSEAL_E_TRUST_SYNTAX = 42,  /* trust-list or signer-key text
                                       malformed (see diag) */
-    MQTTSEAL_E_REPLAY_BACKEND = 43 /* replay state store unreachable:
+    MQTTSEAL_E_REPLAY_BACKEND = 43,/* replay state store unreachable:
                                       refused, nothing delivered */
+    MQTTSEAL_E_UPDATE_DEVICE = 44, /* keyring update addressed to another
+                                      device */
+    MQTTSEAL_E_UPDATE_ROLLBACK = 45, /* update version not above the one
+                                        already applied */
+    MQTTSEAL_E_UPDATE_EXPIRED = 46, /* keyring update past its expiry */
+    MQTTSEAL_E_UPDATE_SCOPE = 47   /* update grants more than its signer is
+                                      trusted for */
 } mqttseal_err;
 
 /** One more than the largest error code (sizes mqttseal_stats). */
-#define MQTTSEAL_ERR_COUNT 44U
+#define MQTTSEAL_ERR_COUNT 48U
 
 /** A static, human-readable description of an error code. Never NULL. */
 MQTTSEAL_EXPORT const char *mqttseal_strerror(int err);
@@ -838,6 +846,139 @@ MQTTSEAL_EXPORT int
 mqttseal_ctx_signer_name(mqttseal_ctx *ctx,
                          const unsigned char id[MQTTSEAL_SIGNERIDBYTES],
                          char *buf, size_t cap);
+
+/* ---------------------------------------------------------------------
+ * 9. Key distribution (docs/FORMAT.md section 15)
+ *
+ * A device holds an X25519 key pair; its device id is the first 8 bytes
+ * of BLAKE2b-256 of the public key. An operator seals a keyring to one
+ * device (crypto_box_seal) and signs the result with its signer: a
+ * keyring update, carrying the device id, a version that only grows and
+ * an expiry. The device opens it only if it is addressed to it, signed
+ * by a signer of its trust list, newer than the version it applied,
+ * unexpired, and if every granted filter lies inside the filters its
+ * trust list grants that signer.
+ * ------------------------------------------------------------------- */
+
+#define MQTTSEAL_DEVICE_PUBLICKEYBYTES 32U
+#define MQTTSEAL_DEVICE_SEEDBYTES 32U
+#define MQTTSEAL_DEVICEIDBYTES 8U
+/* magic(4) version(1) device id(8) version(8) expiry(8) signer id(8)
+ * sealed length(4), then the sealed keyring, then the signature. */
+#define MQTTSEAL_UPDATE_HEADERBYTES 41U
+#define MQTTSEAL_UPDATE_OVERHEAD (MQTTSEAL_UPDATE_HEADERBYTES + 48U + 64U)
+/** The largest keyring text an update carries. */
+#define MQTTSEAL_UPDATE_TEXT_MAX 65536U
+/** Buffer size that always holds the update of a len-byte keyring text. */
+#define MQTTSEAL_UPDATE_BYTES(len) ((size_t)(len) + MQTTSEAL_UPDATE_OVERHEAD)
+
+/** MQTTSEAL_UPDATE_OVERHEAD and MQTTSEAL_DEVICEIDBYTES, for bindings. */
+MQTTSEAL_EXPORT size_t mqttseal_update_overhead(void);
+MQTTSEAL_EXPORT size_t mqttseal_deviceidbytes(void);
+
+typedef struct mqttseal_device mqttseal_device;
+
+/** A fresh random device key pair. @return OK, E_NOMEM, E_CRYPTO. */
+MQTTSEAL_EXPORT MQTTSEAL_NODISCARD int
+mqttseal_device_generate(mqttseal_device **out);
+
+/** The device key pair of a 32-byte seed (deterministic).
+ *  @return OK, E_INVALID, E_NOMEM, E_CRYPTO. */
+MQTTSEAL_EXPORT MQTTSEAL_NODISCARD int
+mqttseal_device_from_seed(mqttseal_device **out,
+                          const unsigned char seed[MQTTSEAL_DEVICE_SEEDBYTES]);
+
+/**
+ * Read a device-key file ("mqttseal-device 1" then "secret <base64>"):
+ * mode 0600 and owner-checked as keyring files.
+ * @return OK, E_TRUST_SYNTAX, E_IO, E_KEYRING_PERMS, E_FILE_OWNER,
+ *         E_INVALID, E_NOMEM.
+ */
+MQTTSEAL_EXPORT MQTTSEAL_NODISCARD int
+mqttseal_device_load_file(mqttseal_device **out, const char *path,
+                          mqttseal_diag *diag);
+
+/** Write the device-key file atomically with mode 0600.
+ *  @return OK, E_INVALID, E_IO, E_NOMEM. */
+MQTTSEAL_EXPORT int mqttseal_device_save_file(const mqttseal_device *d,
+                                              const char *path);
+
+/** The device's X25519 public key. */
+MQTTSEAL_EXPORT void
+mqttseal_device_public_key(const mqttseal_device *d,
+                           unsigned char pk[MQTTSEAL_DEVICE_PUBLICKEYBYTES]);
+
+/** The id of a device public key. */
+MQTTSEAL_EXPORT void
+mqttseal_device_id_of(unsigned char id[MQTTSEAL_DEVICEIDBYTES],
+                      const unsigned char pk[MQTTSEAL_DEVICE_PUBLICKEYBYTES]);
+
+/** Wipe and free. NULL is ignored. */
+MQTTSEAL_EXPORT void mqttseal_device_free(mqttseal_device *d);
+
+/** The unauthenticated fields of an update (mqttseal_update_parse). */
+typedef struct mqttseal_update_info {
+    unsigned char device_id[MQTTSEAL_DEVICEIDBYTES];
+    uint64_t version;
+    int64_t expires; /* Unix seconds; the device refuses it from then on */
+    unsigned char signer_id[MQTTSEAL_SIGNERIDBYTES];
+    size_t sealed_len;
+} mqttseal_update_info;
+
+/**
+ * Seal the text of kr to the device public key and sign with op.
+ * version >= 1; expires > 0. *out_len gets the size; with out too small
+ * nothing is written (E_BUFFER, *out_len set to the size needed).
+ * @return OK, E_BUFFER, E_INVALID, E_TOO_LARGE, E_NOMEM.
+ */
+MQTTSEAL_EXPORT int
+mqttseal_update_seal(unsigned char *out, size_t out_cap, size_t *out_len,
+                     const mqttseal_signer *op,
+                     const unsigned char pk[MQTTSEAL_DEVICE_PUBLICKEYBYTES],
+                     uint64_t version, int64_t expires,
+                     const mqttseal_keyring *kr);
+
+/**
+ * Parse the layout of an update; nothing is authenticated.
+ * @return OK, E_NOT_SEALED (bad magic), E_VERSION, E_TRUNCATED,
+ *         E_TRAILING, E_OVERSIZE, E_INVALID.
+ */
+MQTTSEAL_EXPORT int mqttseal_update_parse(const unsigned char *in,
+                                          size_t len,
+                                          mqttseal_update_info *info);
+
+/**
+ * Verify and open an update for device d. Checks, in order: layout,
+ * device id, signer in t and unexpired, signature, version > last
+ * (E_UPDATE_ROLLBACK), expiry > now_s, box opens, keyring text parses,
+ * every granted filter lies inside the signer's trust filters. On
+ * success *out is the new keyring and info (may be NULL) is filled; on
+ * failure *out is NULL and diag (may be NULL) says why.
+ * @return OK, the parse codes, E_UPDATE_DEVICE, E_SIGNER_UNKNOWN,
+ *         E_SIGNER_EXPIRED, E_SIGNATURE, E_UPDATE_ROLLBACK,
+ *         E_UPDATE_EXPIRED, E_AUTH, E_KEYRING_SYNTAX, E_UPDATE_SCOPE,
+ *         E_INVALID, E_NOMEM.
+ */
+MQTTSEAL_EXPORT MQTTSEAL_NODISCARD int
+mqttseal_update_open(mqttseal_keyring **out, mqttseal_update_info *info,
+                     const mqttseal_device *d, const mqttseal_trust *t,
+                     uint64_t last_version, int64_t now_s,
+                     const unsigned char *in, size_t len,
+                     mqttseal_diag *diag);
+
+/**
+ * The device side in one call: read the applied version from
+ * "<keyring_path>.version" (0 if absent), open the update, then write the
+ * keyring file atomically (0600), then the version file, then give the
+ * keyring to ctx (may be NULL). On any failure the keyring file, the
+ * version file and ctx are untouched. *version (may be NULL) gets the
+ * applied version. @return as mqttseal_update_open, plus E_IO.
+ */
+MQTTSEAL_EXPORT MQTTSEAL_NODISCARD int
+mqttseal_update_apply(mqttseal_ctx *ctx, const char *keyring_path,
+                      const mqttseal_device *d, const mqttseal_trust *t,
+                      const unsigned char *in, size_t len,
+                      uint64_t *version, mqttseal_diag *diag);
 
 #ifdef __cplusplus
 }

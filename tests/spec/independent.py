@@ -452,15 +452,97 @@ def check_signed(directory):
     return good, bad
 
 
+def within(grant, trust_filter):
+    """Section 15: every topic grant covers is matched by trust_filter."""
+    g, b = grant.split(b"/"), trust_filter.split(b"/")
+    for i, level in enumerate(b):
+        if level == b"#":
+            return True
+        if i >= len(g) or g[i] == b"#":
+            return False
+        if level != b"+" and level != g[i]:
+            return False
+    return len(g) == len(b)
+
+
+def open_update(u, device_seed, signer_seed, trusted_filter, last, now):
+    """Section 15, the checks in their documented order."""
+    from nacl.public import PrivateKey, SealedBox
+    if len(u) < 4 or u[:4] != b"MSKU":
+        raise Reject("E_TRUNCATED" if 0 < len(u) < 4 and
+                     b"MSKU".startswith(u) else "E_NOT_SEALED")
+    if len(u) < 5:
+        raise Reject("E_TRUNCATED")
+    if u[4] != 1:
+        raise Reject("E_VERSION")
+    if len(u) < 41:
+        raise Reject("E_TRUNCATED")
+    sealed_len = int.from_bytes(u[37:41], "big")
+    if not 48 <= sealed_len <= 65536 + 48:
+        raise Reject("E_OVERSIZE")
+    if len(u) < 41 + sealed_len + 64:
+        raise Reject("E_TRUNCATED")
+    if len(u) > 41 + sealed_len + 64:
+        raise Reject("E_TRAILING")
+    sk = PrivateKey.from_seed(device_seed)
+    pk = bytes(sk.public_key)
+    if u[5:13] != blake2b(pk, digest_size=32, encoder=RawEncoder)[:8]:
+        raise Reject("E_UPDATE_DEVICE")
+    vk = SigningKey(signer_seed).verify_key
+    if u[29:37] != signer_id(bytes(vk)):
+        raise Reject("E_SIGNER_UNKNOWN")
+    body = u[:41 + sealed_len]
+    try:
+        vk.verify(b"mqttseal-update-v1\0" + body, u[41 + sealed_len:])
+    except BadSignatureError:
+        raise Reject("E_SIGNATURE")
+    if int.from_bytes(u[13:21], "big") <= last:
+        raise Reject("E_UPDATE_ROLLBACK")
+    if now >= int.from_bytes(u[21:29], "big", signed=True):
+        raise Reject("E_UPDATE_EXPIRED")
+    try:
+        text = SealedBox(sk).decrypt(u[41:41 + sealed_len])
+    except CryptoError:
+        raise Reject("E_AUTH")
+    for entry in parse_keyring(text):
+        if not within(entry[1], trusted_filter):
+            raise Reject("E_UPDATE_SCOPE")
+    return text
+
+
+def check_updates(directory):
+    import hashlib
+    n = 0
+    for v in blocks(directory + "/updates.txt"):
+        args = (binascii.unhexlify(v["update"]),
+                binascii.unhexlify(v["device_seed"]),
+                binascii.unhexlify(v["trusted_signer_seed"]),
+                v["trusted_filter"].encode(), int(v["last_version"]),
+                int(v["now"]))
+        try:
+            text = open_update(*args)
+            got = "OK"
+            assert hashlib.sha256(text).hexdigest() == v["keyring_sha256"], \
+                v["name"]
+        except Reject as e:
+            got = str(e)
+        assert got == v["result"], (v["name"], got, v["result"])
+        n += 1
+    return n
+
+
 def main():
     directory = sys.argv[1]
+    nupd = check_updates(directory)
+    assert nupd >= 11, "too few update vectors"
     good, bad = check_envelopes(directory), check_malformed(directory)
     sgood, sbad = check_signed(directory)
     assert good >= 21 and bad >= 65, "too few vectors"
     assert sgood >= 7 and sbad >= 30, "too few signed vectors"
     print(f"independent implementation: {good} envelope vectors reproduced, "
           f"{bad} negative vectors rejected as documented; signed: {sgood} "
-          f"reproduced, {sbad} negative or control vectors as documented")
+          f"reproduced, {sbad} negative or control vectors as documented; "
+          f"keyring updates: {nupd} vectors opened or refused as documented")
 
 
 if __name__ == "__main__":

@@ -17,6 +17,9 @@ from .errors import *  # noqa: F401,F403 (one class per error code)
 from .errors import __all__ as _errors_all
 from .keyring import KeyInfo, Keyring
 from .signing import Signer, Trust, signer_id_of
+from .distribution import (Device, DeviceAgent, UpdateInfo, apply_update,
+                           device_id_of, open_update, parse_update,
+                           seal_update)
 
 __version__ = "0.1.0"
 
@@ -41,6 +44,8 @@ init()
 
 __all__ = (["Context", "Keyring", "KeyInfo", "Header", "Stats",
             "Signer", "Trust", "signer_id_of",
+            "Device", "DeviceAgent", "UpdateInfo", "apply_update",
+            "device_id_of", "open_update", "parse_update", "seal_update",
             "OPEN_RETAINED", "SEAL_RETAINED",
             "parse_header", "topic_check", "filter_check", "sizes",
             "library_version", "library_path", "init", "__version__"]

@@ -163,7 +163,7 @@ class Header(ctypes.Structure):
                 ("signer_id", ctypes.c_ubyte * SIGNERIDBYTES)]
 
 
-ERR_COUNT = 44   # MQTTSEAL_ERR_COUNT: one more than the largest error code
+ERR_COUNT = 48   # MQTTSEAL_ERR_COUNT: one more than the largest error code
 
 
 class Stats(ctypes.Structure):

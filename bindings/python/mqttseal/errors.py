@@ -38,6 +38,9 @@ Taxonomy (abstract groups have no code of their own)::
                               40, SignatureError 41
       TrustError              TrustSyntaxError 42 (trust-list or signer-key
                               text malformed)
+      UpdateError             a keyring update was refused:
+                              UpdateDeviceError 44, UpdateRollbackError 45,
+                              UpdateExpiredError 46, UpdateScopeError 47
 
 Each class also names a rejection ``reason`` (a Reason member): what the
 paho integration passes to ``on_reject`` when open() raises it.
@@ -459,6 +462,34 @@ class ReplayBackendError(ReplayRejectedError):
     reason = Reason.REPLAY_BACKEND
 
 
+class UpdateError(MqttsealError):
+    """A keyring update was refused (the device's keyring is untouched)."""
+
+
+class UpdateDeviceError(UpdateError):
+    """The update is addressed to another device."""
+
+    code = 44
+
+
+class UpdateRollbackError(UpdateError):
+    """The update's version is not above the one already applied."""
+
+    code = 45
+
+
+class UpdateExpiredError(UpdateError):
+    """The update is past its expiry."""
+
+    code = 46
+
+
+class UpdateScopeError(UpdateError):
+    """The update grants more than its signer is trusted for."""
+
+    code = 47
+
+
 _BY_CODE = {c.code: c for c in (
     InvalidArgumentError, NoMemoryError, BufferTooSmallError,
     PayloadTooLargeError, TopicEmptyError, TopicInvalidError,
@@ -471,7 +502,8 @@ _BY_CODE = {c.code: c for c in (
     StateCorruptError, DuplicateKeyError, SessionLostError, CryptoInitError,
     TopicDepthError, FileOwnerError, SignatureRequiredError,
     SignerUnknownError, SignerNotGrantedError, SignerExpiredError,
-    SignatureError, TrustSyntaxError, ReplayBackendError,
+    SignatureError, TrustSyntaxError, ReplayBackendError, UpdateDeviceError,
+    UpdateRollbackError, UpdateExpiredError, UpdateScopeError,
 )}
 
 
