@@ -6,11 +6,11 @@
 # 1. npm ci in bindings/js (exactly the packages of package-lock.json),
 # 2. builds the dashboard (examples/dashboard/build.mjs, esbuild) and
 #    type-checks the .d.ts declarations (tsc),
-# 3. node --test: every vector of tests/vectors and the Context tests
-#    (with offline C CLI interop),
+# 3. node --test: every vector of tests/vectors (signed.txt included), the
+#    Context tests (with offline C CLI interop) and signed envelopes,
 # 4. inside tests/js/netns.sh (a private network namespace with its own
 #    mosquitto, MQTT and WebSockets on its loopback): C <-> JS through the
-#    broker, and the dashboard in Debian's headless Chromium.
+#    broker (signed envelopes too: pub --sign, sub --trust), and the dashboard in Debian's headless Chromium.
 # Prints node's TAP and one 'js-check NAME ok|FAILED' line per other check;
 # exits non-zero if anything failed.
 set -uo pipefail
@@ -44,9 +44,9 @@ echo "js-check npm-ci ok"
 check dashboard-build node "$top/examples/dashboard/build.mjs"
 check typescript-declarations "$js/node_modules/.bin/tsc" -p "$js"
 
-echo "== node --test: vectors and Context"
+echo "== node --test: vectors, Context, signed envelopes"
 node --test --test-reporter=tap "$js/test/vectors.test.js" \
-    "$js/test/context.test.js" || status=1
+    "$js/test/context.test.js" "$js/test/sign.test.js" || status=1
 
 echo "== node --test in a private network namespace: broker and Chromium"
 "$top/tests/js/netns.sh" node --test --test-reporter=tap \

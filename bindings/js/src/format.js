@@ -3,8 +3,11 @@
 import { fail } from './errors.js';
 import { kdf } from './sodium.js';
 
-export const PLAINTEXT_MAX = 268435397;
-export const OVERHEAD_MAX = 58;
+// The largest payload that can be sealed, signed or not (268435455 - 130),
+// and the largest ct_len a header may carry (268435455 - 58).
+export const PLAINTEXT_MAX = 268435325;
+export const OVERHEAD_MAX = 130;
+export const CT_LEN_MAX = 268435397;
 export const VS = 0x89; // marker 10, version 1, suite 1
 export const FLAG_TIMESTAMP = 1;
 export const FLAG_RETAINED = 2;
@@ -90,7 +93,7 @@ export function parseHeader(env) {
   if ((vs & 7) !== 1) fail('E_SUITE');
   if (env.length < 2) fail('E_TRUNCATED');
   const flags = env[1];
-  if (flags & 0xfc) fail('E_RESERVED');
+  if (flags & 0xf8) fail('E_RESERVED');
   let [keyId, pos] = readVarint(env, 2, U32_MAX);
   if (env.length - pos < SID_BYTES) fail('E_TRUNCATED');
   const sessionId = env.slice(pos, pos + SID_BYTES);
@@ -99,7 +102,7 @@ export function parseHeader(env) {
   [seq, pos, seqNumber] = readVarint(env, pos, U64_MAX);
   if (flags & FLAG_TIMESTAMP) [ts, pos] = readVarint(env, pos, U63_MAX);
   [ctLen, pos] = readVarint(env, pos, U64_MAX);
-  if (ctLen > BigInt(PLAINTEXT_MAX)) fail('E_OVERSIZE');
+  if (ctLen > BigInt(CT_LEN_MAX)) fail('E_OVERSIZE');
   const len = Number(ctLen);
   if (env.length - pos < len + TAG_BYTES) fail('E_TRUNCATED');
   if (env.length - pos > len + TAG_BYTES) fail('E_TRAILING');

@@ -14,7 +14,9 @@ export type ErrorCode =
   | 'E_FUTURE' | 'E_NO_TIMESTAMP' | 'E_SEQ_EXHAUSTED' | 'E_NO_PRIMARY'
   | 'E_KEYRING_SYNTAX' | 'E_KEYRING_PERMS' | 'E_IO' | 'E_STATE_CORRUPT'
   | 'E_DUPLICATE_KEY' | 'E_SESSION_LOST' | 'E_CRYPTO' | 'E_TOPIC_DEPTH'
-  | 'E_FILE_OWNER' | 'E_REPLAY_BACKEND';
+  | 'E_FILE_OWNER' | 'E_SIG_REQUIRED' | 'E_SIGNER_UNKNOWN'
+  | 'E_SIGNER_NOT_GRANTED' | 'E_SIGNER_EXPIRED' | 'E_SIGNATURE'
+  | 'E_TRUST_SYNTAX' | 'E_REPLAY_BACKEND';
 
 /** mqttseal_strerror(): the C library's message for an error number. */
 export function strerror(errno: number): string;
@@ -65,8 +67,54 @@ export interface Header {
   /** Unix milliseconds, or null without a timestamp. */
   timestampMs: bigint | null;
   sealedRetained: boolean;
+  /** The payload's length (for a signed envelope, without the 72 bytes). */
   payloadLength: number;
+  /** Set by open: flags bit 2. */
+  isSigned?: boolean;
+  /** Set by open of a signed envelope: who signed, by id and trust-list name. */
+  signerId?: Uint8Array | null;
+  signerName?: string;
 }
+
+/** An Ed25519 signer (FORMAT.md section 14). */
+export class Signer {
+  /** From the 32-byte seed. */
+  constructor(seed: Uint8Array);
+  static generate(): Signer;
+  /** Signer-key text; throws E_TRUST_SYNTAX with the line. */
+  static parse(text: string | Uint8Array): Signer;
+  readonly publicKey: Uint8Array;
+  /** BLAKE2b-256(publicKey)[0..8]. */
+  readonly id: Uint8Array;
+  /** 'signer <base64 public key>', for trust lists. */
+  exportPublic(): string;
+}
+
+export interface TrustedSigner {
+  name: string;
+  publicKey: Uint8Array;
+  id: Uint8Array;
+  filters: Uint8Array[];
+  /** Unix seconds; 0 = never. */
+  expires: number;
+}
+
+/** Which signers a receiver accepts, on which MQTT filters, and which
+ * filters require a signature. */
+export class TrustList {
+  /** Trust-list text; throws E_TRUST_SYNTAX with the line. */
+  static parse(text: string | Uint8Array): TrustList;
+  signers: TrustedSigner[];
+  require: Uint8Array[];
+  requires(topic: Uint8Array): boolean;
+}
+
+/** MQTT filter matching ('+', '#'), on bytes. */
+export function mqttMatch(filter: Uint8Array, topic: Uint8Array): boolean;
+/** '+' and '#' only as whole levels, '#' only last; throws E_FILTER. */
+export function checkMqttFilter(filter: string | Uint8Array): Uint8Array;
+/** A signed envelope is this much larger than an unsigned one: 72. */
+export const SIGNED_OVERHEAD: number;
 
 export interface ContextOptions {
   /** Fleet defaults: timestamps on, 5 min maximum age, 1 day retained. */
@@ -83,6 +131,10 @@ export interface ContextOptions {
   maxLevels?: number;
   /** The clock, Unix milliseconds (tests). */
   now?: () => number;
+  /** Sign every envelope sealed. */
+  signer?: Signer;
+  /** The signers accepted (without one, signed envelopes are refused). */
+  trust?: TrustList | string | Uint8Array;
 }
 
 export type Payload = Uint8Array | ArrayBuffer | ArrayBufferView | string | null | undefined;
@@ -101,6 +153,8 @@ export class Context {
   setReplay(enabled?: boolean,
     geometry?: { window?: number; sessions?: number; capacity?: number }): void;
   setMaxLevels(levels: number): void;
+  setSigner(signer: Signer | null): void;
+  setTrust(trust: TrustList | string | Uint8Array | null): void;
   newSession(): void;
   /** The envelope; throws MqttsealError (plaintext is never returned). */
   seal(topic: string | Uint8Array, payload: Payload,
@@ -114,6 +168,7 @@ export class Context {
 /** Parses an envelope's header without opening it. */
 export function inspect(envelope: Uint8Array): Header;
 
+/** The largest payload that can be sealed, signed or not. */
 export const PLAINTEXT_MAX: number;
 export const OVERHEAD_MAX: number;
 export const SKEW_DEFAULT_MS: number;

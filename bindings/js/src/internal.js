@@ -2,14 +2,17 @@
 // does). Not exported by index.js: a sender must never choose its nonce.
 import { bytesOf, buildHeader, adOf, nonceOf, messageKey } from './format.js';
 import { aeadEncrypt } from './sodium.js';
+import { SIGNED_OVERHEAD, signedInner } from './sign.js';
 
+// signer (a Signer, optional): seal a signed envelope (section 14).
 export function sealDeterministic({ rootKey, keyId, topic, sessionId, seq,
-  timestampMs = null, sealedRetained = false, plaintext }) {
+  timestampMs = null, sealedRetained = false, plaintext, signer = null }) {
   const t = bytesOf(topic);
   const header = buildHeader(keyId, sessionId, BigInt(seq),
     timestampMs === null ? null : BigInt(timestampMs), sealedRetained,
-    plaintext.length);
-  const ct = aeadEncrypt(plaintext, adOf(header, t), nonceOf(sessionId, BigInt(seq)),
+    plaintext.length + (signer ? SIGNED_OVERHEAD : 0), !!signer);
+  const inner = signer ? signedInner(signer, header, t, plaintext) : plaintext;
+  const ct = aeadEncrypt(inner, adOf(header, t), nonceOf(sessionId, BigInt(seq)),
     messageKey(rootKey, t));
   const out = new Uint8Array(header.length + ct.length);
   out.set(header);

@@ -3,7 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import mqtt from 'mqtt';
-import { ready, Context } from '../src/index.js';
+import { join } from 'node:path';
+import { ready, Context, Signer } from '../src/index.js';
 import { wrap } from '../src/mqtt.js';
 import { CLI, MQTT_PORT, WS_PORT, skip, keyrings, run, start, until, sleep } from './helpers.js';
 
@@ -86,4 +87,61 @@ test('JS retained publish is sealed as retained; C sub with --fresh opens it', {
   assert.match(raw.toString(), /^8903/); // flags: timestamp and sealed as retained
   await run('mosquitto_pub', ['-h', '127.0.0.1', '-p', MQTT_PORT, '-t', 'site/a/setpoint',
     '-r', '-n']);
+});
+
+test('signed: C mqttseal pub --sign -> JS with a trust list; JS signs -> C mqttseal sub --trust', { skip }, async () => {
+  const k = keyrings('site/#');
+  const cKey = join(k.dir, 'c.signer'), other = join(k.dir, 'other.signer');
+  const cLine = (await run(CLI, ['signer-keygen', cKey])).toString().trim();
+  await run(CLI, ['signer-keygen', other]);
+  assert.match(cLine, /^signer [A-Za-z0-9+/]{43}=$/);
+  // C signs, JS opens: a granted reading, then a signer outside its filter,
+  // an unsigned message on a required topic and a signer JS does not trust.
+  const trust = `mqttseal-trust 1\nsigner c-dev ${cLine.slice(7)} site/+/temp\nrequire site/#\n`;
+  const got = [], rejected = [];
+  const client = await connected(`mqtt://127.0.0.1:${MQTT_PORT}`,
+    new Context(k.devText, { trust }), { fleet: true });
+  client.on('message', (topic, payload, packet, header) =>
+    got.push([topic, payload.toString(), header.isSigned, header.signerName]));
+  client.on('reject', (topic, reason) => rejected.push([topic, reason]));
+  await client.subscribeAsync('site/#', { qos: 1 });
+  const pub = (args) => run(CLI, ['pub', '-h', '127.0.0.1', '-p', MQTT_PORT, '--keyring', k.root,
+    '-q', '1', ...args]);
+  await pub(['--sign', cKey, '-t', 'site/a/temp', '-m', '21.5']);
+  await pub(['--sign', cKey, '-t', 'site/a/hum', '-m', '40']);
+  await pub(['-t', 'site/a/temp', '-m', 'unsigned']);
+  await pub(['--sign', other, '-t', 'site/a/temp', '-m', 'stranger']);
+  await until('1 message and 3 rejections', () => got.length >= 1 && rejected.length >= 3);
+  assert.deepEqual(got, [['site/a/temp', '21.5', true, 'c-dev']]);
+  assert.deepEqual(rejected, [['site/a/hum', 'E_SIGNER_NOT_GRANTED'],
+    ['site/a/temp', 'E_SIG_REQUIRED'], ['site/a/temp', 'E_SIGNER_UNKNOWN']]);
+  await client.endAsync();
+
+  // JS signs, C opens with its trust list (made by the C CLI).
+  const jsSigner = Signer.generate();
+  const trustFile = join(k.dir, 'c.trust');
+  await run(CLI, ['trust', 'add', trustFile, 'js-dev', jsSigner.exportPublic(), 'site/a/#']);
+  await run(CLI, ['trust', 'require', trustFile, 'site/#']);
+  const sub = start(CLI, ['sub', '-h', '127.0.0.1', '-p', MQTT_PORT, '--keyring', k.root,
+    '--trust', trustFile, '-t', 'site/#', '-v', '-C', '3', '-W', '20', '--fresh']);
+  const tx = await connected(`ws://127.0.0.1:${WS_PORT}`,
+    new Context(k.devText, { signer: jsSigner }), { fleet: true });
+  const unsigned = await connected(`mqtt://127.0.0.1:${MQTT_PORT}`, new Context(k.devText),
+    { fleet: true });
+  let i = 0;
+  while (sub.lines.length < 3 && sub.proc.exitCode === null && i < 300) {
+    // Refused by C in between: unsigned on a required topic, and JS's
+    // signer outside its filter.
+    await unsigned.publishAsync('site/a/temp', `unsigned ${i}`, { qos: 1 });
+    await tx.publishAsync('site/b/temp', `not granted ${i}`, { qos: 1 });
+    await tx.publishAsync('site/a/temp', `reading ${i++}`, { qos: 1 });
+    await sleep(50);
+  }
+  const r = await sub.done;
+  assert.equal(r.rc, 0, r.stderr);
+  const lines = r.stdout.toString().trim().split('\n');
+  const first = Number(lines[0].split(' ').pop());
+  assert.deepEqual(lines, [0, 1, 2].map((d) => `site/a/temp [signed by js-dev] reading ${first + d}`));
+  await tx.endAsync();
+  await unsigned.endAsync();
 });

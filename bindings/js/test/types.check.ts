@@ -1,6 +1,6 @@
 // Compiled by `tsc -p .` only: the declarations in src/*.d.ts describe a
 // usable API (this file is never run).
-import { ready, Context, Keyring, MqttsealError, Errors, inspect, type Header } from '../src/index.js';
+import { ready, Context, Keyring, MqttsealError, Errors, inspect, Signer, TrustList, type Header } from '../src/index.js';
 import { wrap } from '../src/mqtt.js';
 import mqtt from 'mqtt';
 
@@ -15,6 +15,10 @@ async function demo(text: string): Promise<void> {
   } catch (e) {
     if (e instanceof MqttsealError && e.errno === Errors.E_REPLAY) console.log(e.code, seq);
   }
+  const signer = Signer.generate();
+  const signed = new Context(text, { signer, trust: TrustList.parse(`mqttseal-trust 1\n${signer.exportPublic()}`) });
+  const { header } = signed.openWithHeader('t', signed.seal('t', 'x'));
+  console.log(header.signerName, header.signerId);
   const client = wrap(mqtt.connect('ws://127.0.0.1:9001'), ctx);
   client.on('reject', (topic: string, reason: string) => console.log(topic, reason));
   client.publish('site/a/temp', '22');

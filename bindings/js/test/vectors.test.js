@@ -4,9 +4,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import {
-  ready, Context, Keyring, MqttsealError, nodeKeys, messageKey, Errors,
+  ready, Context, Keyring, MqttsealError, nodeKeys, messageKey, Errors, Signer, TrustList,
 } from '../src/index.js';
-import { sealDeterministic } from '../src/internal.js';
+import { sealDeterministic, sealInnerDeterministic } from '../src/internal.js';
 
 const dir = fileURLToPath(new URL('../../../tests/vectors/', import.meta.url));
 const hex = (s) => Uint8Array.from(Buffer.from(s, 'hex'));
@@ -27,10 +27,14 @@ export function blocks(file) {
 await ready();
 const envelopes = blocks('envelopes.txt');
 const malformed = blocks('malformed.txt');
+const signed = blocks('signed.txt');
 
 test('vector files hold at least the documented counts', () => {
   assert.ok(envelopes.length >= 21, `${envelopes.length} envelope vectors`);
   assert.ok(malformed.length >= 65, `${malformed.length} negative vectors`);
+  const pos = signed.filter((v) => v.plaintext !== undefined).length;
+  assert.ok(pos >= 7, `${pos} positive signed vectors`);
+  assert.ok(signed.length - pos >= 30, `${signed.length - pos} negative signed vectors`);
 });
 
 for (const v of envelopes) {
@@ -65,6 +69,57 @@ for (const v of malformed) {
       kr = new Keyring([{ keyId: 1, filter: hex('23'), key: hex(v.root_key), expires: 0 }]);
     }
     const ctx = new Context(kr, { now: () => now });
+    let got = 'OK';
+    try {
+      ctx.open(hex(v.topic), hex(v.envelope));
+    } catch (e) {
+      if (!(e instanceof MqttsealError)) throw e;
+      got = e.code;
+      assert.equal(e.errno, Errors[e.code]);
+    }
+    assert.equal(got, v.error);
+  });
+}
+
+// signed.txt (FORMAT.md section 14): opened under root_key granted '#' as
+// key_id, with the trust list 'trust' (absent: none), the clock at now_ms.
+function signedReceiver(v) {
+  const kr = new Keyring([{ keyId: Number(v.key_id), filter: hex('23'), key: hex(v.root_key),
+    expires: 0 }]);
+  const opts = { now: () => Number(v.now_ms) };
+  if (v.trust !== undefined) opts.trust = TrustList.parse(hex(v.trust));
+  return new Context(kr, opts);
+}
+
+for (const v of signed.filter((x) => x.plaintext !== undefined)) {
+  test(`signed ${v.name}`, () => {
+    const root = hex(v.root_key), topic = hex(v.topic), pt = hex(v.plaintext);
+    assert.deepEqual(nodeKeys(root, topic).map(toHex), v.node_keys.split(' '));
+    assert.equal(toHex(messageKey(root, topic)), v.message_key);
+    const signer = new Signer(hex(v.signer_seed));
+    assert.equal(toHex(signer.publicKey), v.signer_public_key);
+    assert.equal(toHex(signer.id), v.signer_id);
+    const env = sealDeterministic({
+      rootKey: root, keyId: Number(v.key_id), topic, sessionId: hex(v.session_id),
+      seq: BigInt(v.seq), timestampMs: v.timestamp_ms ?? null,
+      sealedRetained: v.sealed_retained === '1', plaintext: pt, signer,
+    });
+    assert.equal(toHex(env), v.envelope);
+    const { payload, header } = signedReceiver(v).openWithHeader(topic, env);
+    assert.equal(toHex(payload), v.plaintext);
+    assert.equal(header.isSigned, true);
+    assert.equal(toHex(header.signerId), v.signer_id);
+    assert.equal(header.seq, BigInt(v.seq));
+    assert.equal(header.sealedRetained, v.sealed_retained === '1');
+    // The signature inside is the one listed.
+    const inner = sealInnerDeterministic.open(root, topic, env);
+    assert.equal(toHex(inner.subarray(inner.length - 64)), v.signature);
+  });
+}
+
+for (const v of signed.filter((x) => x.plaintext === undefined)) {
+  test(`signed negative ${v.name}: ${v.error}`, () => {
+    const ctx = signedReceiver(v);
     let got = 'OK';
     try {
       ctx.open(hex(v.topic), hex(v.envelope));
