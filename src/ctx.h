@@ -144,13 +144,26 @@ void ms_ctx_key_wipe(ms_keyreq *req);
 void ms_ctx_count_open(mqttseal_ctx *ctx, int rc);
 
 /**
- * Tests only: seal with every header field given (key_id, session id,
- * seq, timestamp, retained flag), to generate known-answer vectors. The
- * context's own session is untouched.
+ * Seal with every header field given (key_id, session id, seq, timestamp,
+ * retained flag); the context's own session is untouched. checks != 0
+ * refuses what mqttseal_seal refuses (topic depth, an expired key). The caller
+ * owns the uniqueness of (key, session id, seq): mqttseal_seal_once
+ * (seal_once.c) draws a fresh session id for each call.
+ */
+int ms_seal_fields(mqttseal_ctx *ctx, unsigned char *out, size_t out_cap,
+                   size_t *out_len, const char *topic, size_t topic_len,
+                   const unsigned char *msg, size_t msg_len,
+                   const mqttseal_header *fields, int checks);
+
+#ifdef MQTTSEAL_PRIVATE_APIS
+/**
+ * Tests only (the internal build, test_seams.c): ms_seal_fields, to
+ * generate known-answer vectors.
  */
 int ms_test_seal_fields(mqttseal_ctx *ctx, unsigned char *out, size_t out_cap,
                         size_t *out_len, const char *topic, size_t topic_len,
                         const unsigned char *msg, size_t msg_len,
                         const mqttseal_header *fields);
+#endif
 
 #endif

@@ -198,20 +198,27 @@ int mqttseal_seal(mqttseal_ctx *ctx, unsigned char *out, size_t out_cap,
                             msg_len, 0);
 }
 
-int ms_test_seal_fields(mqttseal_ctx *ctx, unsigned char *out, size_t out_cap,
-                        size_t *out_len, const char *topic, size_t topic_len,
-                        const unsigned char *msg, size_t msg_len,
-                        const mqttseal_header *fields)
+int ms_seal_fields(mqttseal_ctx *ctx, unsigned char *out, size_t out_cap,
+                   size_t *out_len, const char *topic, size_t topic_len,
+                   const unsigned char *msg, size_t msg_len,
+                   const mqttseal_header *fields, int checks)
 {
     mqttseal_header h = *fields;
     ms_snapshot snap;
     ms_keyreq req;
+    uint64_t now_ms = 0;
     int rc = check_seal_args(ctx, out, out_len, topic, topic_len, msg, msg_len);
 
     h.payload_len = msg_len;
     ms_ctx_keyreq_init(&req, h.key_id, topic, topic_len, h.session_id);
+    if (rc == MQTTSEAL_OK && checks) {
+        rc = check_levels(ctx, topic, topic_len);
+    }
     if (rc == MQTTSEAL_OK) {
         rc = ms_ctx_key_lookup(ctx, &req, &snap, NULL);
+    }
+    if (rc == MQTTSEAL_OK && checks && !key_usable(req.slot.expires, &now_ms)) {
+        rc = MQTTSEAL_E_KEY_EXPIRED;
     }
     if (rc == MQTTSEAL_OK) {
         ms_ctx_subkey(&req);
