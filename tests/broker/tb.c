@@ -500,3 +500,13 @@ long tb_payload_check(const void *msg, size_t len, const char *marker,
         return -1;
     return (long)i;
 }
+
+int tb_free_port(void)
+{
+    return free_port();
+}
+
+int tb_connectable(int port)
+{
+    return connectable(port);
+}

@@ -46,6 +46,12 @@ int tb_broker_restart(tb_broker *b);
 /* SIGTERM, waitpid and remove the temporary directory. */
 void tb_broker_stop(tb_broker *b);
 
+/* A free 127.0.0.1 TCP port (for a second listener), or -1. */
+int tb_free_port(void);
+
+/* 1 when something accepts connections on 127.0.0.1:port. */
+int tb_connectable(int port);
+
 /* ------------------------------------------------------------------ */
 /* Child processes                                                     */
 /* ------------------------------------------------------------------ */
