@@ -7,8 +7,10 @@
 # 3. starts a private mosquitto on a free 127.0.0.1 port,
 # 4. runs every meson suite (unit, vectors, broker, cli, python, fuzz corpus
 #    replay, abi, constant-time, lint), then the unit, fuzz and broker
-#    suites under ASan+UBSan, the unit suite under valgrind, and an
-#    out-of-tree consumer built with pkg-config against an installed copy,
+#    suites under ASan+UBSan, the unit suite and the per-Paho-flavour
+#    broker tests (shared and static) under valgrind, and out-of-tree
+#    consumers built with pkg-config and with CMake against a copy
+#    installed into a custom prefix, run without LD_LIBRARY_PATH,
 # 5. stops what it started, and prints one closing line with the counts.
 set -euo pipefail
 
@@ -18,7 +20,7 @@ work=${MQTTSEAL_CI_DIR:-$top/build-ci}
 
 packages=(gcc g++ pkg-config meson ninja-build libsodium-dev libpaho-mqtt-dev
           libcmocka-dev mosquitto mosquitto-clients python3 python3-paho-mqtt
-          python3-nacl valgrind cppcheck)
+          python3-nacl valgrind cppcheck openssl cmake)
 # (clang and libclang-rt-14-dev are for long fuzzing runs only:
 # fuzz/run.sh asks for them.)
 
@@ -112,10 +114,10 @@ step "unit+fuzz+broker under ASan+UBSan" "$work-asan" "-asan" -- \
     --suite unit --suite fleet --suite fuzz --suite broker \
     --no-suite broker-restart \
     --num-processes 2
-step "unit under valgrind" "$work" "-valgrind" -- \
+step "unit and Paho flavours under valgrind" "$work" "-valgrind" -- \
     meson test -C "$work" --setup valgrind --print-errorlogs --suite unit \
-    --num-processes 2
-echo "== out-of-tree consumer via pkg-config"
+    --suite flavours --num-processes 2
+echo "== out-of-tree consumers (pkg-config, CMake) from a custom prefix"
 if tests/install/consumer.sh "$work"; then
     passed=$((passed + 1))
 else
