@@ -1,4 +1,26 @@
-/* Private state of libmqttseal-paho, shared by its source files. */
+/*
+ * Private state of the Paho hooks, shared by their source files. Each
+ * hooks library (libmqttseal-paho-c, -cs, -a, -as: src/paho/meson.build)
+ * is the shared files plus those of its API:
+ *
+ *   shared   handle.c   the handle: life cycle, options, counters, the
+ *                       rejection callback, mqttseal_paho_strerror
+ *            arrive.c   opening in place (ms_paho_open), bindings
+ *            pending.c  messages the application refused (return 0)
+ *            publish.c  sealing into a sealbuf, MQTT 5 properties
+ *            will.c     wills in one-off sessions, the sealed-will list
+ *   client   client_arrive.c   messageArrived, setCallbacks
+ *            client_publish.c  the four publish wrappers
+ *            client_receive.c  mqttseal_MQTTClient_receive
+ *            client_will.c     sealWill, connect, connect5
+ *   async    async_arrive.c    messageArrived, setCallbacks
+ *            async_send.c      send, sendMessage
+ *            async_will.c      sealWill, connect
+ *
+ * Shared files call no MQTTClient_* or MQTTAsync_* function (Paho's
+ * error text comes through ms_paho_api_strerror), so each library needs
+ * its one Paho library only. MQTTProperties_* bind to that one.
+ */
 #ifndef MQTTSEAL_PAHO_HOOKS_H
 #define MQTTSEAL_PAHO_HOOKS_H
 
