@@ -124,6 +124,20 @@ else
     failed=$((failed + 1)) status=1
 fi
 
+# Paho's own samples, ported (tests/paho-samples/README.md): only with a
+# Paho checkout, whose code this repository does not copy.
+if [ -n "${MQTTSEAL_PAHO_SRC:-}" ]; then
+    echo "== Paho's samples, ported (from $MQTTSEAL_PAHO_SRC)"
+    if tests/paho-samples/run.sh "$MQTTSEAL_PAHO_SRC" "$work"; then
+        passed=$((passed + 1))
+    else
+        failed=$((failed + 1)) status=1
+    fi
+else
+    echo "== Paho's samples: skipped (set MQTTSEAL_PAHO_SRC to a v1.3.12 checkout)"
+    skipped=$((skipped + 1))
+fi
+
 broker_stop
 trap - EXIT INT TERM
 echo
