@@ -112,7 +112,7 @@ step "all suites" "$work" "" -- \
 step "unit+fuzz+broker under ASan+UBSan" "$work-asan" "-asan" -- \
     meson test -C "$work-asan" --setup asan --print-errorlogs \
     --suite unit --suite fleet --suite fuzz --suite broker \
-    --no-suite broker-restart --no-suite paho-receive-no-asan \
+    --no-suite broker-restart \
     --num-processes 2
 step "unit and Paho flavours under valgrind" "$work" "-valgrind" -- \
     meson test -C "$work" --setup valgrind --print-errorlogs --suite unit \

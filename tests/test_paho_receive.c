@@ -256,5 +256,15 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_from_file, setup, fake_teardown),
     };
 
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    MQTTAsync heap_owner;
+    int rc;
+
+    /* MQTTAsync_create sets up Paho's heap for MQTTAsync_malloc. */
+    if (MQTTAsync_create(&heap_owner, "tcp://127.0.0.1:1", "test_paho_receive",
+                         MQTTCLIENT_PERSISTENCE_NONE, NULL) != 0) {
+        return 1;
+    }
+    rc = cmocka_run_group_tests(tests, NULL, NULL);
+    MQTTAsync_destroy(&heap_owner);
+    return rc;
 }
