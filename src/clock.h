@@ -1,5 +1,5 @@
 /* Wall clock in Unix milliseconds (vDSO, no system call), with a fake
- * clock for tests. */
+ * clock in the test-internal build (MQTTSEAL_PRIVATE_APIS). */
 #ifndef MQTTSEAL_CLOCK_H
 #define MQTTSEAL_CLOCK_H
 
@@ -16,7 +16,9 @@ uint64_t ms_clock_upper_ms(void);
 
 #define MS_CLOCK_COARSE_MARGIN_MS 50U
 
-/** Tests only: 0 restores the real clock. */
+#ifdef MQTTSEAL_PRIVATE_APIS
+/** Tests only (the internal build): 0 restores the real clock. */
 void ms_clock_set_fake(uint64_t now_ms);
+#endif
 
 #endif

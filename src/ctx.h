@@ -124,7 +124,7 @@ void ms_sigref_unref(ms_sigref *r);
 /** Take a reference to r (NULL is returned as NULL). */
 ms_sigref *ms_sigref_ref(ms_sigref *r);
 
-/** Tests only: a reference to the context's signer, or NULL. */
+/** A reference to the context's signer, or NULL (ms_seal_fields). */
 ms_sigref *ms_ctx_signer_ref(mqttseal_ctx *ctx);
 
 /** Drop the references a snapshot holds (after ms_ctx_key_lookup). */
@@ -171,13 +171,28 @@ void ms_ctx_key_wipe(ms_keyreq *req);
 void ms_ctx_count_open(mqttseal_ctx *ctx, int rc);
 
 /**
- * Tests only: seal with every header field given (key_id, session id,
- * seq, timestamp, retained flag), to generate known-answer vectors. The
- * context's own session is untouched.
+ * Seal with every header field given (key_id, session id, seq, timestamp,
+ * retained flag); the context's own session is untouched. checks != 0
+ * refuses what mqttseal_seal refuses (topic depth, an expired key) and
+ * signs with the context's signer if it has one; checks == 0 signs only if
+ * fields->is_signed. The caller
+ * owns the uniqueness of (key, session id, seq): mqttseal_seal_once
+ * (seal_once.c) draws a fresh session id for each call.
+ */
+int ms_seal_fields(mqttseal_ctx *ctx, unsigned char *out, size_t out_cap,
+                   size_t *out_len, const char *topic, size_t topic_len,
+                   const unsigned char *msg, size_t msg_len,
+                   const mqttseal_header *fields, int checks);
+
+#ifdef MQTTSEAL_PRIVATE_APIS
+/**
+ * Tests only (the internal build, test_seams.c): ms_seal_fields, to
+ * generate known-answer vectors.
  */
 int ms_test_seal_fields(mqttseal_ctx *ctx, unsigned char *out, size_t out_cap,
                         size_t *out_len, const char *topic, size_t topic_len,
                         const unsigned char *msg, size_t msg_len,
                         const mqttseal_header *fields);
+#endif
 
 #endif

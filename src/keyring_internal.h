@@ -1,7 +1,8 @@
 /*
- * The keyring object, shared by src/keyring.c (entries, grants, lookups)
- * and src/keyring_file.c (text and files). Not used elsewhere: the rest
- * of the library goes through src/keyring.h.
+ * The keyring object, shared by src/keyring.c (entries, grants, lookups),
+ * src/keyring_text.c (the text format: parsing and writing lines) and
+ * src/keyring_file.c (files: permissions, loading, atomic saving). Not
+ * used elsewhere: the rest of the library goes through src/keyring.h.
  */
 #ifndef MQTTSEAL_KEYRING_INTERNAL_H
 #define MQTTSEAL_KEYRING_INTERNAL_H

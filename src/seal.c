@@ -233,33 +233,41 @@ int mqttseal_seal(mqttseal_ctx *ctx, unsigned char *out, size_t out_cap,
                             msg_len, 0);
 }
 
-int ms_test_seal_fields(mqttseal_ctx *ctx, unsigned char *out, size_t out_cap,
-                        size_t *out_len, const char *topic, size_t topic_len,
-                        const unsigned char *msg, size_t msg_len,
-                        const mqttseal_header *fields)
+int ms_seal_fields(mqttseal_ctx *ctx, unsigned char *out, size_t out_cap,
+                   size_t *out_len, const char *topic, size_t topic_len,
+                   const unsigned char *msg, size_t msg_len,
+                   const mqttseal_header *fields, int checks)
 {
     mqttseal_header h = *fields;
     ms_snapshot snap;
     ms_keyreq req;
+    uint64_t now_ms = 0;
     int rc = check_seal_args(ctx, out, out_len, topic, topic_len, msg, msg_len);
 
     h.payload_len = msg_len;
     ms_ctx_keyreq_init(&req, h.key_id, topic, topic_len, h.session_id);
+    if (rc == MQTTSEAL_OK && checks) {
+        rc = check_levels(ctx, topic, topic_len);
+    }
     if (rc == MQTTSEAL_OK) {
         rc = ms_ctx_key_lookup(ctx, &req, &snap, NULL);
-        if (rc != MQTTSEAL_OK) {
-            ms_snapshot_release(&snap);
+        if (rc == MQTTSEAL_OK && checks &&
+            !key_usable(req.slot.expires, &now_ms)) {
+            rc = MQTTSEAL_E_KEY_EXPIRED;
         }
+        ms_snapshot_release(&snap);
     }
-    /* Signed with the context's signer if it has one; without, msg is
-     * taken as a (possibly malformed) inner for the negative vectors. */
+    /* With checks (mqttseal_seal_once) signed whenever the context has a
+     * signer, as mqttseal_seal_ex signs. Without (tests), signed only if
+     * fields asks; otherwise msg is taken as a (possibly malformed) inner
+     * for the negative vectors. */
     if (rc == MQTTSEAL_OK) {
-        ms_sigref *signer = h.is_signed ? ms_ctx_signer_ref(ctx) : NULL;
+        ms_sigref *signer =
+            checks || h.is_signed ? ms_ctx_signer_ref(ctx) : NULL;
         ms_ctx_subkey(&req);
         rc = seal_body(out, out_cap, out_len, topic, topic_len, msg, msg_len,
                        &h, signer, req.slot.sub);
         ms_sigref_unref(signer);
-        ms_snapshot_release(&snap);
     }
     ms_ctx_key_wipe(&req);
     return rc;

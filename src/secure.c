@@ -3,9 +3,12 @@
 #include <sodium.h>
 #include <stdatomic.h>
 
+#ifdef MQTTSEAL_PRIVATE_APIS
+/* The test-internal build only (src/meson.build). */
 typedef void wipe_observer_fn(const void *p, size_t n);
 
 static _Atomic(wipe_observer_fn *) wipe_observer;
+#endif
 
 void *ms_secure_alloc(size_t n)
 {
@@ -19,20 +22,22 @@ void *ms_secure_alloc(size_t n)
 
 void ms_secure_free(void *p, size_t n)
 {
-    wipe_observer_fn *fn;
-
     if (p == NULL) {
         return;
     }
     sodium_memzero(p, n);
-    fn = atomic_load(&wipe_observer);
+#ifdef MQTTSEAL_PRIVATE_APIS
+    wipe_observer_fn *fn = atomic_load(&wipe_observer);
     if (fn != NULL) {
         fn(p, n);
     }
+#endif
     sodium_free(p);
 }
 
+#ifdef MQTTSEAL_PRIVATE_APIS
 void ms_test_set_wipe_observer(void (*fn)(const void *p, size_t n))
 {
     atomic_store(&wipe_observer, fn);
 }
+#endif

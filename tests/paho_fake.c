@@ -173,9 +173,11 @@ static int app_arrived_a(void *context, char *topic, int topic_len,
     app_origin();
     memcpy(app.text, m->payload, (size_t)m->payloadlen);
     app.text[m->payloadlen] = '\0';
-    MQTTAsync_freeMessage(&m);
-    MQTTAsync_free(topic);
-    return 1;
+    if (app.ret == 1) {
+        MQTTAsync_freeMessage(&m);
+        MQTTAsync_free(topic);
+    }
+    return app.ret;
 }
 
 static void on_reject(void *context, const mqttseal_paho_rejection *r)
@@ -249,6 +251,91 @@ int fake_deliver_a(const char *topic, const void *payload, size_t len, int dup)
     /* MQTTAsync passes a non-zero topicLen even without a NUL. */
     return fake.ma_a(fake.ctx_a, fake_topic(topic, strlen(topic)),
                      (int)strlen(topic), m);
+}
+
+/* ---- receive and connect --------------------------------------------- */
+
+struct fake_conn fake_conn;
+static struct {
+    char *topic;
+    MQTTClient_message *m;
+} queue[FAKE_QUEUE];
+static int queued, taken;
+
+void fake_queue_c(const char *topic, const void *payload, size_t len, int dup)
+{
+    assert_true(queued < FAKE_QUEUE);
+    queue[queued].topic = fake_topic(topic, strlen(topic));
+    queue[queued].m = fake_client_msg(payload, len, dup);
+    queued++;
+}
+
+int MQTTClient_receive(MQTTClient h, char **topic, int *topic_len,
+                       MQTTClient_message **m, unsigned long timeout)
+{
+    (void)h;
+    (void)timeout;
+    fake_conn.receives++;
+    *topic_len = 0;
+    if (taken == queued) {
+        *topic = NULL;
+        *m = NULL;
+        queued = taken = 0;
+        return MQTTCLIENT_SUCCESS; /* a timeout */
+    }
+    *topic = queue[taken].topic;
+    *m = queue[taken].m;
+    taken++;
+    return MQTTCLIENT_SUCCESS;
+}
+
+static void record_will(const char *message, const void *data, int len)
+{
+    fake_conn.will_set = 1;
+    fake_conn.will_message = message;
+    fake_conn.will_data = data;
+    if (message != NULL) {
+        data = message;
+        len = (int)strlen(message);
+    }
+    assert_true(len >= 0 && (size_t)len <= sizeof fake_conn.will);
+    memcpy(fake_conn.will, data, (size_t)len);
+    fake_conn.will_len = len;
+}
+
+int MQTTClient_connect(MQTTClient h, MQTTClient_connectOptions *o)
+{
+    (void)h;
+    fake_conn.connects++;
+    fake_conn.will_set = 0;
+    if (o->will != NULL) {
+        record_will(o->will->message, o->will->payload.data,
+                    o->will->payload.len);
+    }
+    return MQTTCLIENT_SUCCESS;
+}
+
+MQTTResponse MQTTClient_connect5(MQTTClient h, MQTTClient_connectOptions *o,
+                                 MQTTProperties *cp, MQTTProperties *wp)
+{
+    MQTTResponse r = MQTTResponse_initializer;
+
+    (void)cp;
+    (void)wp;
+    r.reasonCode = (enum MQTTReasonCodes)MQTTClient_connect(h, o);
+    return r;
+}
+
+int MQTTAsync_connect(MQTTAsync h, const MQTTAsync_connectOptions *o)
+{
+    (void)h;
+    fake_conn.connects++;
+    fake_conn.will_set = 0;
+    if (o->will != NULL) {
+        record_will(o->will->message, o->will->payload.data,
+                    o->will->payload.len);
+    }
+    return MQTTASYNC_SUCCESS;
 }
 
 /* ---- fixtures --------------------------------------------------------- */

@@ -65,6 +65,21 @@ size_t fake_seal(unsigned char *env, size_t cap, const char *topic,
 char *fake_topic(const char *t, size_t len);
 MQTTClient_message *fake_client_msg(const void *payload, size_t len, int dup);
 
+/* MQTTClient_receive hands out these, in order (fake_queue_c), then
+ * times out; MQTTClient_connect/5 and MQTTAsync_connect record the will
+ * they were given (its payload bytes) and count the calls. */
+#define FAKE_QUEUE 8
+struct fake_conn {
+    int connects, receives;
+    int will_set;
+    unsigned char will[512];
+    int will_len;
+    const char *will_message; /* will->message as Paho saw it */
+    const void *will_data;    /* will->payload.data as Paho saw it */
+};
+extern struct fake_conn fake_conn;
+void fake_queue_c(const char *topic, const void *payload, size_t len, int dup);
+
 /* Install the app's MQTTClient callbacks for another client handle
  * (fake.ma_c and fake.ctx_c then belong to it). */
 int fake_bind_client(MQTTClient handle);

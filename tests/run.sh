@@ -7,10 +7,12 @@
 # 3. starts a private mosquitto on a free 127.0.0.1 port,
 # 4. runs every meson suite (unit, vectors, broker, cli, docs, python, fuzz
 #    corpus replay, abi, constant-time, lint), then the unit, fuzz and broker
-#    suites under ASan+UBSan, the unit suite under valgrind, and an
-#    out-of-tree consumer built with pkg-config against an installed copy,
-#    and the JavaScript binding (tests/js/run.sh: npm ci from the lockfile,
-#    the vectors and C <-> JS through mosquitto in node --test, and the
+#    suites under ASan+UBSan, the unit suite and the per-Paho-flavour
+#    broker tests (shared and static) under valgrind, out-of-tree
+#    consumers built with pkg-config and with CMake against a copy
+#    installed into a custom prefix, run without LD_LIBRARY_PATH, and the
+#    JavaScript binding (tests/js/run.sh: npm ci from the lockfile, the
+#    vectors and C <-> JS through mosquitto in node --test, and the
 #    dashboard in Debian's headless Chromium),
 # 5. stops what it started, and prints one closing line with the counts.
 set -euo pipefail
@@ -22,7 +24,7 @@ work=${MQTTSEAL_CI_DIR:-$top/build-ci}
 packages=(gcc g++ pkg-config meson ninja-build libsodium-dev libpaho-mqtt-dev
           libcmocka-dev mosquitto mosquitto-clients python3 python3-paho-mqtt
           python3-nacl valgrind cppcheck openssl redis-server libhiredis-dev
-          chromium iproute2)
+          chromium iproute2 cmake)
 # (clang and libclang-rt-14-dev are for long fuzzing runs only:
 # fuzz/run.sh asks for them.)
 
@@ -126,14 +128,28 @@ step "unit+fuzz+broker under ASan+UBSan" "$work-asan" "-asan" -- \
     --suite unit --suite fleet --suite fuzz --suite broker \
     --suite redis --no-suite redis-process --no-suite broker-restart \
     --num-processes 2
-step "unit under valgrind" "$work" "-valgrind" -- \
+step "unit and Paho flavours under valgrind" "$work" "-valgrind" -- \
     meson test -C "$work" --setup valgrind --print-errorlogs --suite unit \
-    --num-processes 2
-echo "== out-of-tree consumer via pkg-config"
+    --suite flavours --num-processes 2
+echo "== out-of-tree consumers (pkg-config, CMake) from a custom prefix"
 if tests/install/consumer.sh "$work"; then
     passed=$((passed + 1))
 else
     failed=$((failed + 1)) status=1
+fi
+
+# Paho's own samples, ported (tests/paho-samples/README.md): only with a
+# Paho checkout, whose code this repository does not copy.
+if [ -n "${MQTTSEAL_PAHO_SRC:-}" ]; then
+    echo "== Paho's samples, ported (from $MQTTSEAL_PAHO_SRC)"
+    if tests/paho-samples/run.sh "$MQTTSEAL_PAHO_SRC" "$work"; then
+        passed=$((passed + 1))
+    else
+        failed=$((failed + 1)) status=1
+    fi
+else
+    echo "== Paho's samples: skipped (set MQTTSEAL_PAHO_SRC to a v1.3.12 checkout)"
+    skipped=$((skipped + 1))
 fi
 
 broker_stop

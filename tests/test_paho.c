@@ -579,10 +579,11 @@ static void test_fleet_defaults(void **state)
         mqttseal_header_parse(&hdr, fake.payload, (size_t)fake.len),
         MQTTSEAL_OK);
     assert_int_equal(hdr.has_timestamp, 1);
-    /* set_options replaces the will option too. */
+    /* set_options replaces the will option; wills are still stamped,
+     * as every message of a context that stamps. */
     assert_int_equal(mqttseal_paho_set_options(h, 0), MQTTSEAL_OK);
     sealed = seal_client_will(h, 0, &hdr);
-    assert_int_equal(hdr.has_timestamp, 0);
+    assert_int_equal(hdr.has_timestamp, 1);
     mqttseal_paho_will_free(sealed);
     assert_int_equal(mqttseal_paho_set_freshness(NULL, 1, 0, 0),
                      MQTTSEAL_E_INVALID);

@@ -4,6 +4,12 @@
  * trust list refuses unknown signers, signers outside their filters and
  * unsigned messages where signatures are required, and tells the
  * application who signed what it delivers.
+ *
+ * Messages are delivered through MQTTAsync only: this program links both
+ * APIs' hooks libraries (the fake needs both), each with its own
+ * per-thread record of the delivery in progress, and the app's
+ * mqttseal_paho_message_origin binds to the first loaded (-a, linked
+ * first). A real program links one hooks library.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -63,7 +69,7 @@ static void test_signed_delivered_with_origin(void **state)
     size_t n = seal_as(op, env, sizeof env, "site/a/cmd", "open valve");
 
     (void)state;
-    assert_int_equal(fake_deliver_c("site/a/cmd", 0, env, n, 0), 1);
+    assert_int_equal(fake_deliver_a("site/a/cmd", env, n, 0), 1);
     assert_int_equal(app.calls, 1);
     assert_string_equal(app.text, "open valve");
     assert_int_equal(app.origin_rc, MQTTSEAL_OK);
@@ -91,13 +97,13 @@ static void test_refusals(void **state)
 
     (void)state;
     n = seal_as(NULL, env, sizeof env, "site/a/cmd", "forged");
-    assert_int_equal(fake_deliver_c("site/a/cmd", 0, env, n, 0), 1);
+    assert_int_equal(fake_deliver_a("site/a/cmd", env, n, 0), 1);
     assert_int_equal(app.last_reason, MQTTSEAL_E_SIG_REQUIRED);
     n = seal_as(other, env, sizeof env, "site/a/cmd", "forged");
-    assert_int_equal(fake_deliver_c("site/a/cmd", 0, env, n, 0), 1);
+    assert_int_equal(fake_deliver_a("site/a/cmd", env, n, 0), 1);
     assert_int_equal(app.last_reason, MQTTSEAL_E_SIGNER_UNKNOWN);
     n = seal_as(op, env, sizeof env, "site/a/hum", "off-grant");
-    assert_int_equal(fake_deliver_c("site/a/hum", 0, env, n, 0), 1);
+    assert_int_equal(fake_deliver_a("site/a/hum", env, n, 0), 1);
     assert_int_equal(app.last_reason, MQTTSEAL_E_SIGNER_NOT_GRANTED);
     assert_int_equal(app.calls, 0);
     assert_int_equal(fake.freed_msgs, 3);
@@ -114,14 +120,20 @@ static void test_retry_keeps_origin(void **state)
     unsigned char env[512];
     size_t n = seal_as(op, env, sizeof env, TOPIC, "retry");
     char *topic = fake_topic(TOPIC, strlen(TOPIC));
-    MQTTClient_message *m = fake_client_msg(env, n, 0);
+    MQTTAsync_message init = MQTTAsync_message_initializer;
+    MQTTAsync_message *m = MQTTAsync_malloc(sizeof *m);
 
     (void)state;
+    *m = init;
+    m->payload = MQTTAsync_malloc(n);
+    memcpy(m->payload, env, n);
+    m->payloadlen = (int)n;
+    m->qos = 1;
     app.ret = 0;
-    assert_int_equal(fake.ma_c(fake.ctx_c, topic, 0, m), 0);
+    assert_int_equal(fake.ma_a(fake.ctx_a, topic, (int)strlen(TOPIC), m), 0);
     app.ret = 1;
     app.origin_signed = 0;
-    assert_int_equal(fake.ma_c(fake.ctx_c, topic, 0, m), 1);
+    assert_int_equal(fake.ma_a(fake.ctx_a, topic, (int)strlen(TOPIC), m), 1);
     assert_int_equal(app.calls, 2);
     assert_int_equal(app.origin_signed, 1);
     assert_string_equal(app.origin_name, "operator");

@@ -648,6 +648,72 @@ static void threads_never_repeat_seq(void **state)
     mqttseal_ctx_free(ctx);
 }
 
+/* mqttseal_seal_once: a fresh session id per call, sequence number 0,
+ * the context's own session untouched; opens like any message; refuses
+ * what mqttseal_seal refuses. */
+static void seal_once_sessions(void **state)
+{
+    mqttseal_ctx *ctx = ctx_for(7, "site/#", root1);
+    mqttseal_ctx *rx = ctx_for(7, "site/#", root1);
+    unsigned char sid0[MQTTSEAL_SESSIONIDBYTES], sid1[MQTTSEAL_SESSIONIDBYTES];
+    unsigned char env[2][MQTTSEAL_SEALED_BYTES(4)], out[4];
+    mqttseal_header h[2];
+    size_t n[2], m = 0;
+
+    (void)state;
+    mqttseal_ctx_session_id(ctx, sid0);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(mqttseal_seal_once(ctx, env[i], sizeof env[i], &n[i],
+                                            TOPIC, strlen(TOPIC),
+                                            (const unsigned char *)"gone", 4,
+                                            i ? MQTTSEAL_SEAL_RETAINED : 0U),
+                         MQTTSEAL_OK);
+        assert_int_equal(mqttseal_header_parse(&h[i], env[i], n[i]),
+                         MQTTSEAL_OK);
+        assert_int_equal(h[i].seq, 0);
+        assert_int_equal(h[i].key_id, 7);
+        assert_int_equal(h[i].sealed_retained, i);
+        assert_int_equal(h[i].has_timestamp, 0);
+        assert_int_equal(mqttseal_open(rx, out, sizeof out, &m, TOPIC,
+                                       strlen(TOPIC), env[i], n[i], 0, NULL),
+                         MQTTSEAL_OK);
+        assert_memory_equal(out, "gone", 4);
+        assert_memory_not_equal(h[i].session_id, sid0, sizeof sid0);
+    }
+    assert_memory_not_equal(h[0].session_id, h[1].session_id, sizeof sid0);
+    mqttseal_ctx_session_id(ctx, sid1);
+    assert_memory_equal(sid0, sid1, sizeof sid0);
+    /* The context's own sequence did not move: its next seal is seq 0. */
+    assert_int_equal(mqttseal_seal(ctx, env[0], sizeof env[0], &n[0], TOPIC,
+                                   strlen(TOPIC), (const unsigned char *)"next",
+                                   4),
+                     MQTTSEAL_OK);
+    assert_int_equal(mqttseal_header_parse(&h[0], env[0], n[0]), MQTTSEAL_OK);
+    assert_int_equal(h[0].seq, 0);
+    assert_int_equal(mqttseal_seal_once(ctx, env[0], sizeof env[0], &n[0],
+                                        TOPIC, strlen(TOPIC),
+                                        (const unsigned char *)"t", 1,
+                                        MQTTSEAL_SEAL_TIMESTAMP),
+                     MQTTSEAL_OK);
+    assert_int_equal(mqttseal_header_parse(&h[0], env[0], n[0]), MQTTSEAL_OK);
+    assert_int_equal(h[0].has_timestamp, 1);
+    assert_int_equal(mqttseal_seal_once(ctx, env[0], sizeof env[0], &n[0],
+                                        "other/t", 7,
+                                        (const unsigned char *)"x", 1, 0U),
+                     MQTTSEAL_E_NO_GRANT);
+    assert_int_equal(n[0], 0);
+    assert_int_equal(mqttseal_seal_once(ctx, env[0], sizeof env[0], &n[0],
+                                        TOPIC, strlen(TOPIC),
+                                        (const unsigned char *)"x", 1, 0x80U),
+                     MQTTSEAL_E_INVALID);
+    assert_int_equal(mqttseal_seal_once(NULL, env[0], sizeof env[0], &n[0],
+                                        TOPIC, strlen(TOPIC),
+                                        (const unsigned char *)"x", 1, 0U),
+                     MQTTSEAL_E_INVALID);
+    mqttseal_ctx_free(ctx);
+    mqttseal_ctx_free(rx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -660,6 +726,7 @@ int main(void)
         cmocka_unit_test(seal_errors),
         cmocka_unit_test(no_primary),
         cmocka_unit_test(expired_key),
+        cmocka_unit_test(seal_once_sessions),
         cmocka_unit_test(grant_semantics),
         cmocka_unit_test(sizes_agree),
         cmocka_unit_test(replay_settings_keep_state),

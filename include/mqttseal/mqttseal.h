@@ -611,6 +611,27 @@ mqttseal_seal_ex(mqttseal_ctx *ctx, unsigned char *out, size_t out_cap,
                  size_t *out_len, const char *topic, size_t topic_len,
                  const unsigned char *msg, size_t msg_len, unsigned flags);
 
+/** Seal flag for mqttseal_seal_once only: stamp even if ctx does not. */
+#define MQTTSEAL_SEAL_TIMESTAMP 0x2U
+
+/**
+ * Seal one message in a one-off session of its own, for a message that
+ * is published long after it is sealed (an MQTT will): a session id is
+ * drawn for this message alone (at every call, in the calling process,
+ * so fork() cannot repeat it), its sequence number is 0, and the
+ * context's own sealing session is neither used nor advanced. Primary
+ * key id; timestamped if ctx stamps or flags has MQTTSEAL_SEAL_TIMESTAMP;
+ * MQTTSEAL_SEAL_RETAINED as for mqttseal_seal_ex; signed, as
+ * mqttseal_seal_ex signs, when ctx has a signer (mqttseal_ctx_set_signer).
+ * Receivers see a new sender session per such message. On failure out is
+ * wiped.
+ * @return as mqttseal_seal_ex (E_SEQ_EXHAUSTED excepted).
+ */
+MQTTSEAL_EXPORT MQTTSEAL_NODISCARD int
+mqttseal_seal_once(mqttseal_ctx *ctx, unsigned char *out, size_t out_cap,
+                   size_t *out_len, const char *topic, size_t topic_len,
+                   const unsigned char *msg, size_t msg_len, unsigned flags);
+
 /** Open flags. */
 #define MQTTSEAL_OPEN_RETAINED 0x1U /* delivered as retained: informative
                                        only; the RETAIN bit is not

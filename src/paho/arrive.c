@@ -1,5 +1,6 @@
 /*
- * Receiving: mqttseal's messageArrived in front of the application's.
+ * Receiving, shared by both APIs (client_arrive.c and async_arrive.c hold
+ * each API's messageArrived): mqttseal's in front of the application's.
  * The payload is opened in place inside Paho's buffer (Paho tracks its
  * own heap, so the buffer is never swapped), payloadlen is fixed, and
  * only then is the application called. Every failure is reported, the
@@ -54,108 +55,6 @@ void ms_paho_refused(mqttseal_paho *h, const arrival *a, const origin *org)
     ms_pending_put(&h->pend, a, org);
 }
 
-static size_t topic_length(const char *topic, int topic_len)
-{
-    if (topic == NULL) {
-        return 0;
-    }
-    return topic_len > 0 ? (size_t)topic_len : strlen(topic);
-}
-
-#define ARRIVAL_OF(b, m, t, tl)                                                \
-    {                                                                          \
-        (b)->client, (b)->kind, (m), (t), topic_length((t), (tl)),             \
-            (unsigned char *)(m)->payload, &(m)->payloadlen, (m)->qos,         \
-            (m)->retained, (m)->dup                                            \
-    }
-
-static int arrived_client(void *context, char *topic, int topic_len,
-                          MQTTClient_message *m)
-{
-    binding *b = context;
-    origin org;
-    int rc;
-
-    if (m == NULL) {
-        MQTTClient_free(topic);
-        return 1;
-    }
-    arrival a = ARRIVAL_OF(b, m, topic, topic_len);
-    rc = ms_paho_open(b->h, &a, &org);
-    if (rc != MQTTSEAL_OK) {
-        ms_paho_reject(b->h, &a, rc);
-        MQTTClient_freeMessage(&m);
-        MQTTClient_free(topic);
-        return 1;
-    }
-    atomic_fetch_add_explicit(&b->h->delivered, 1U, memory_order_relaxed);
-    ms_origin_enter(b->h, &org);
-    rc = b->ma.c(b->app_ctx, topic, topic_len, m);
-    ms_origin_leave();
-    if (rc == 0) {
-        ms_paho_refused(b->h, &a, &org); /* m and topic are still Paho's */
-    }
-    return rc;
-}
-
-static int arrived_async(void *context, char *topic, int topic_len,
-                         MQTTAsync_message *m)
-{
-    binding *b = context;
-    origin org;
-    int rc;
-
-    if (m == NULL) {
-        MQTTAsync_free(topic);
-        return 1;
-    }
-    arrival a = ARRIVAL_OF(b, m, topic, topic_len);
-    rc = ms_paho_open(b->h, &a, &org);
-    if (rc != MQTTSEAL_OK) {
-        ms_paho_reject(b->h, &a, rc);
-        MQTTAsync_freeMessage(&m);
-        MQTTAsync_free(topic);
-        return 1;
-    }
-    atomic_fetch_add_explicit(&b->h->delivered, 1U, memory_order_relaxed);
-    ms_origin_enter(b->h, &org);
-    rc = b->ma.a(b->app_ctx, topic, topic_len, m);
-    ms_origin_leave();
-    if (rc == 0) {
-        ms_paho_refused(b->h, &a, &org);
-    }
-    return rc;
-}
-
-/* The other callbacks only swap the context back to the app's. */
-static void lost_client(void *context, char *cause)
-{
-    const binding *b = context;
-
-    b->cl.c(b->app_ctx, cause);
-}
-
-static void done_client(void *context, MQTTClient_deliveryToken dt)
-{
-    const binding *b = context;
-
-    b->dc.c(b->app_ctx, dt);
-}
-
-static void lost_async(void *context, char *cause)
-{
-    const binding *b = context;
-
-    b->cl.a(b->app_ctx, cause);
-}
-
-static void done_async(void *context, MQTTAsync_token token)
-{
-    const binding *b = context;
-
-    b->dc.a(b->app_ctx, token);
-}
-
 static int same_binding(const binding *x, const binding *y)
 {
     if (x->client != y->client || x->kind != y->kind ||
@@ -192,61 +91,4 @@ int ms_paho_bind(mqttseal_paho *h, const binding *proto, binding **out)
     pthread_mutex_unlock(&h->lock);
     *out = b;
     return b != NULL ? MQTTSEAL_OK : MQTTSEAL_E_NOMEM;
-}
-
-int mqttseal_MQTTClient_setCallbacks(mqttseal_paho *h, MQTTClient handle,
-                                     void *context,
-                                     MQTTClient_connectionLost *cl,
-                                     MQTTClient_messageArrived *ma,
-                                     MQTTClient_deliveryComplete *dc)
-{
-    binding proto, *b = NULL;
-    int rc;
-
-    if (h == NULL) {
-        return MQTTSEAL_PAHO_ERROR(MQTTSEAL_E_INVALID);
-    }
-    if (ma == NULL) {
-        return MQTTCLIENT_FAILURE;
-    }
-    memset(&proto, 0, sizeof proto);
-    proto.client = handle;
-    proto.kind = BIND_CLIENT;
-    proto.app_ctx = context;
-    proto.ma.c = ma;
-    proto.cl.c = cl;
-    proto.dc.c = dc;
-    if ((rc = ms_paho_bind(h, &proto, &b)) != MQTTSEAL_OK) {
-        return MQTTSEAL_PAHO_ERROR(rc);
-    }
-    return MQTTClient_setCallbacks(handle, b, cl ? lost_client : NULL,
-                                   arrived_client, dc ? done_client : NULL);
-}
-
-int mqttseal_MQTTAsync_setCallbacks(mqttseal_paho *h, MQTTAsync handle,
-                                    void *context, MQTTAsync_connectionLost *cl,
-                                    MQTTAsync_messageArrived *ma,
-                                    MQTTAsync_deliveryComplete *dc)
-{
-    binding proto, *b = NULL;
-    int rc;
-
-    if (h == NULL) {
-        return MQTTSEAL_PAHO_ERROR(MQTTSEAL_E_INVALID);
-    }
-    if (ma == NULL) {
-        return MQTTASYNC_FAILURE;
-    }
-    memset(&proto, 0, sizeof proto);
-    proto.client = handle;
-    proto.kind = BIND_ASYNC;
-    proto.app_ctx = context;
-    proto.ma.a = ma;
-    proto.cl.a = cl;
-    proto.dc.a = dc;
-    if ((rc = ms_paho_bind(h, &proto, &b)) != MQTTSEAL_OK) {
-        return MQTTSEAL_PAHO_ERROR(rc);
-    }
-    return MQTTAsync_setCallbacks(handle, b, cl ? lost_async : NULL,
-                                  arrived_async, dc ? done_async : NULL);
 }

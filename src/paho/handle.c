@@ -17,13 +17,7 @@ static int handle_alloc(mqttseal_paho **out)
         free(h);
         return MQTTSEAL_E_NOMEM;
     }
-    if (pthread_mutex_init(&h->will_lock, NULL) != 0) {
-        pthread_mutex_destroy(&h->lock);
-        free(h);
-        return MQTTSEAL_E_NOMEM;
-    }
     if (ms_pending_init(&h->pend) != 0) {
-        pthread_mutex_destroy(&h->will_lock);
         pthread_mutex_destroy(&h->lock);
         free(h);
         return MQTTSEAL_E_NOMEM;
@@ -65,7 +59,8 @@ static void diag_error(mqttseal_diag *diag, int rc, const char *path)
              path != NULL ? path : "(no keyring path)", mqttseal_strerror(rc));
 }
 
-mqttseal_paho *mqttseal_paho_load(const char *keyring_path, mqttseal_diag *diag)
+int mqttseal_paho_from_file(mqttseal_paho **out, const char *keyring_path,
+                            mqttseal_diag *diag)
 {
     mqttseal_paho *h = NULL;
     int rc;
@@ -73,28 +68,36 @@ mqttseal_paho *mqttseal_paho_load(const char *keyring_path, mqttseal_diag *diag)
     if (diag != NULL) {
         memset(diag, 0, sizeof *diag);
     }
+    if (out == NULL) {
+        diag_error(diag, MQTTSEAL_E_INVALID, keyring_path);
+        return MQTTSEAL_E_INVALID;
+    }
+    *out = NULL;
     /* Keyring files are read into guarded memory: libsodium must be up. */
-    if ((rc = mqttseal_init()) != MQTTSEAL_OK) {
-        diag_error(diag, rc, keyring_path);
-        return NULL;
-    }
-    rc = handle_alloc(&h);
+    rc = mqttseal_init();
     if (rc == MQTTSEAL_OK) {
-        rc = mqttseal_keyring_load_file(&h->kr, keyring_path, diag);
+        rc = handle_alloc(&h);
     }
     if (rc == MQTTSEAL_OK) {
-        rc = mqttseal_ctx_new(&h->ctx, h->kr);
-        h->owns_ctx = 1;
-    }
-    if (rc == MQTTSEAL_OK) {
-        rc = mqttseal_ctx_new(&h->will_ctx, h->kr);
+        rc = mqttseal_ctx_from_file(&h->ctx, keyring_path, diag);
+        h->owns_ctx = h->ctx != NULL;
     }
     if (rc != MQTTSEAL_OK) {
         diag_error(diag, rc, keyring_path);
         mqttseal_paho_free(h);
-        return NULL;
+        return rc;
     }
-    return h;
+    *out = h;
+    return MQTTSEAL_OK;
+}
+
+mqttseal_paho *mqttseal_paho_load(const char *keyring_path, mqttseal_diag *diag)
+{
+    mqttseal_paho *h = NULL;
+
+    return mqttseal_paho_from_file(&h, keyring_path, diag) == MQTTSEAL_OK
+               ? h
+               : NULL;
 }
 
 void mqttseal_paho_free(mqttseal_paho *h)
@@ -111,10 +114,8 @@ void mqttseal_paho_free(mqttseal_paho *h)
     if (h->owns_ctx) {
         mqttseal_ctx_free(h->ctx);
     }
-    mqttseal_ctx_free(h->will_ctx);
-    mqttseal_keyring_free(h->kr);
+    ms_will_detach_all(h);
     ms_pending_destroy(&h->pend);
-    pthread_mutex_destroy(&h->will_lock);
     pthread_mutex_destroy(&h->lock);
     free(h);
 }
@@ -146,7 +147,7 @@ int mqttseal_paho_use_fleet_defaults(mqttseal_paho *h)
     if ((rc = mqttseal_ctx_use_fleet_defaults(h->ctx)) != MQTTSEAL_OK) {
         return rc;
     }
-    /* Wills sealed in contexts of their own are stamped too. */
+    /* Wills, sealed in one-off sessions, are stamped too. */
     atomic_fetch_or(&h->options, MQTTSEAL_PAHO_OPT_WILL_TIMESTAMP);
     return MQTTSEAL_OK;
 }
@@ -258,6 +259,6 @@ const char *mqttseal_paho_strerror(int code)
     if (code == 0) {
         return "success";
     }
-    text = MQTTClient_strerror(code);
+    text = ms_paho_api_strerror(code);
     return text != NULL ? text : "unknown Paho error";
 }

@@ -1,10 +1,33 @@
-/* Private state of libmqttseal-paho, shared by its source files. */
+/*
+ * Private state of the Paho hooks, shared by their source files. Each
+ * hooks library (libmqttseal-paho-c, -cs, -a, -as: src/paho/meson.build)
+ * is the shared files plus those of its API:
+ *
+ *   shared   handle.c   the handle: life cycle, options, counters, the
+ *                       rejection callback, mqttseal_paho_strerror
+ *            arrive.c   opening in place (ms_paho_open), bindings
+ *            pending.c  messages the application refused (return 0)
+ *            publish.c  sealing into a sealbuf, MQTT 5 properties
+ *            will.c     wills in one-off sessions, the sealed-will list
+ *   client   client_arrive.c   messageArrived, setCallbacks
+ *            client_publish.c  the four publish wrappers
+ *            client_receive.c  mqttseal_MQTTClient_receive
+ *            client_will.c     sealWill, connect, connect5
+ *   async    async_arrive.c    messageArrived, setCallbacks
+ *            async_send.c      send, sendMessage
+ *            async_will.c      sealWill, connect
+ *
+ * Shared files call no MQTTClient_* or MQTTAsync_* function (Paho's
+ * error text comes through ms_paho_api_strerror), so each library needs
+ * its one Paho library only. MQTTProperties_* bind to that one.
+ */
 #ifndef MQTTSEAL_PAHO_HOOKS_H
 #define MQTTSEAL_PAHO_HOOKS_H
 
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <mqttseal/paho.h>
 
@@ -66,14 +89,12 @@ typedef struct binding {
 struct mqttseal_paho {
     mqttseal_ctx *ctx;
     int owns_ctx;
-    mqttseal_keyring *kr;   /* kept by mqttseal_paho_load for will sessions */
-    mqttseal_ctx *will_ctx; /* with kr: seals wills, a new session each */
-    pthread_mutex_t will_lock; /* one will seal at a time in will_ctx */
     atomic_uint options;
-    pthread_mutex_t lock; /* guards reject, reject_ctx, bindings */
+    pthread_mutex_t lock; /* guards reject, reject_ctx, bindings, wills */
     mqttseal_paho_reject_cb *reject;
     void *reject_ctx;
     binding *bindings;
+    mqttseal_paho_will *wills; /* sealed and not yet freed */
     atomic_uint_fast64_t rejected[REASON_SLOTS];
     atomic_uint_fast64_t delivered;
     pending pend;
@@ -93,11 +114,68 @@ typedef struct arrival {
     int dup;
 } arrival;
 
+static inline size_t ms_topic_length(const char *topic, int topic_len)
+{
+    if (topic == NULL) {
+        return 0;
+    }
+    return topic_len > 0 ? (size_t)topic_len : strlen(topic);
+}
+
+#define ARRIVAL_OF(b, m, t, tl)                                                \
+    {                                                                          \
+        (b)->client, (b)->kind, (m), (t), ms_topic_length((t), (tl)),          \
+            (unsigned char *)(m)->payload, &(m)->payloadlen, (m)->qos,         \
+            (m)->retained, (m)->dup                                            \
+    }
+
 /* arrive.c */
 int ms_paho_open(mqttseal_paho *h, const arrival *a, origin *org);
 void ms_paho_reject(mqttseal_paho *h, const arrival *a, int reason);
 void ms_paho_refused(mqttseal_paho *h, const arrival *a, const origin *org);
 int ms_paho_bind(mqttseal_paho *h, const binding *proto, binding **out);
+
+/* will.c: the plaintext of a will, from either API's will options. */
+typedef struct will_in {
+    const char *topic;
+    const void *data;
+    size_t len;
+    int retained;
+} will_in;
+
+struct mqttseal_paho_will {
+    unsigned char *p;
+    size_t len;
+    mqttseal_paho *h; /* NULL once freed or once the handle is freed */
+    struct mqttseal_paho_will *next;
+};
+
+int ms_will_make(mqttseal_paho *h, const will_in *in, mqttseal_paho_will **out);
+int ms_will_is_ours(mqttseal_paho *h, const void *data, int len);
+void ms_will_detach_all(mqttseal_paho *h);
+int ms_will_struct_ok(const char id[4], int version);
+
+/* Both Paho will structs share this layout; the macro reads either. */
+#define WILL_INPUT(wo, in)                                                     \
+    do {                                                                       \
+        (in).topic = (wo)->topicName;                                          \
+        (in).retained = (wo)->retained;                                        \
+        (in).data = (wo)->message;                                             \
+        (in).len = (wo)->message != NULL ? strlen((wo)->message) : 0;          \
+        if ((wo)->message == NULL && (wo)->struct_version >= 1 &&              \
+            (wo)->payload.data != NULL && (wo)->payload.len > 0) {             \
+            (in).data = (wo)->payload.data;                                    \
+            (in).len = (size_t)(wo)->payload.len;                              \
+        }                                                                      \
+    } while (0)
+
+#define WILL_OUTPUT(wo, w)                                                     \
+    do {                                                                       \
+        (wo)->message = NULL;                                                  \
+        (wo)->struct_version = 1;                                              \
+        (wo)->payload.data = (w)->p;                                           \
+        (wo)->payload.len = (int)(w)->len;                                     \
+    } while (0)
 
 /* pending.c */
 int ms_pending_init(pending *p);
@@ -109,7 +187,10 @@ void ms_pending_put(pending *p, const arrival *a, const origin *org);
 void ms_origin_enter(const mqttseal_paho *h, const origin *org);
 void ms_origin_leave(void);
 
-/* seal.c: sealing into a stack buffer, or the heap above STACK_SEALED. */
+/* client_arrive.c or async_arrive.c: Paho's own error text. */
+const char *ms_paho_api_strerror(int code);
+
+/* publish.c: sealing into a stack buffer, or the heap above STACK_SEALED. */
 #define STACK_SEALED 2048
 
 typedef struct sealbuf {

@@ -1,7 +1,7 @@
 /*
- * Signatures through the hooks: the handle's signer (on its context and,
- * for a handle that owns its keyring, on the context that seals its
- * wills), its trust list, and who signed the message being delivered.
+ * Signatures through the hooks, for both APIs: the handle's signer and
+ * trust list (on its context, which seals wills too), and who signed the
+ * message being delivered.
  */
 #include <stdio.h>
 #include <string.h>
@@ -47,22 +47,10 @@ int mqttseal_paho_message_origin(const mqttseal_paho *h,
 
 int mqttseal_paho_set_signer(mqttseal_paho *h, const mqttseal_signer *s)
 {
-    int rc;
-
     if (h == NULL) {
         return MQTTSEAL_E_INVALID;
     }
-    rc = mqttseal_ctx_set_signer(h->ctx, s);
-    if (rc == MQTTSEAL_OK && h->will_ctx != NULL) {
-        rc = mqttseal_ctx_set_signer(h->will_ctx, s);
-    }
-    if (rc != MQTTSEAL_OK) { /* never sign publishes but not wills */
-        (void)mqttseal_ctx_set_signer(h->ctx, NULL);
-        if (h->will_ctx != NULL) {
-            (void)mqttseal_ctx_set_signer(h->will_ctx, NULL);
-        }
-    }
-    return rc;
+    return mqttseal_ctx_set_signer(h->ctx, s);
 }
 
 int mqttseal_paho_set_trust(mqttseal_paho *h, const mqttseal_trust *t)

@@ -11,7 +11,8 @@ are built and run as shown (suite 'docs').
 - README.md's Python diff block runs before and after the change; after
   it, what the client publishes is sealed.
 
-usage: check_docs.py SRC_ROOT MQTTSEAL_CLI LIBMQTTSEAL LIBMQTTSEAL_PAHO
+usage: check_docs.py SRC_ROOT MQTTSEAL_CLI LIBMQTTSEAL LIBMQTTSEAL_PAHO_C
+                     LIBMQTTSEAL_PAHO_A
 """
 
 import os
@@ -22,7 +23,9 @@ import sys
 import tempfile
 import time
 
-SRC, CLI, LIB, LIBPAHO = sys.argv[1:5]
+SRC, CLI, LIB, LIBPAHO_C, LIBPAHO_A = sys.argv[1:6]
+# The hooks library of each Paho flavour a block is linked with.
+LIBPAHO = {"paho-mqtt3c": LIBPAHO_C, "paho-mqtt3a": LIBPAHO_A}
 CC = os.environ.get("CC", "cc")
 FAILS = []
 
@@ -202,8 +205,8 @@ def compile_c(d, name, source, paho):
     libs = [LIB]
     rpath = {os.path.dirname(LIB)}
     if paho:
-        libs = [LIBPAHO, LIB, "-l" + paho]
-        rpath.add(os.path.dirname(LIBPAHO))
+        libs = [LIBPAHO[paho], LIB, "-l" + paho]
+        rpath.add(os.path.dirname(LIBPAHO[paho]))
     cmd = [CC, "-std=c11", "-D_POSIX_C_SOURCE=200809L", "-Wall", "-Wextra",
            "-Werror", "-I", os.path.join(SRC, "include"), "-o", exe, c] + \
         libs + ["-Wl,-rpath," + ":".join(sorted(rpath))]

@@ -1,69 +1,196 @@
 #!/usr/bin/env bash
-# Installs the built tree into a scratch prefix and builds a program
-# outside the source tree with nothing but
-#   pkg-config --cflags --libs mqttseal
-# then runs it: it seals and opens one message through the installed
-# shared library. When libmqttseal-redis was built, a second program is
-# built with nothing but `pkg-config --cflags --libs mqttseal-redis`; it
-# attaches a Redis backend and, when MQTTSEAL_TEST_REDIS_PORT names a
-# running redis-server on 127.0.0.1, opens one message through it.
-# Usage: tests/install/consumer.sh BUILD_DIR
+# Installs mqttseal into a custom prefix (a scratch directory, with
+# meson setup --prefix) and, outside the source tree, builds
+#   - a MQTTClient program with  pkg-config --cflags --libs mqttseal-paho-c
+#   - a MQTTAsync program with   find_package(mqttseal) (CMake, mqttseal::paho-a)
+# and runs both, and the installed CLI, without LD_LIBRARY_PATH: the
+# programs carry an rpath to the prefix, the hooks libraries find their
+# sibling libmqttseal through RUNPATH $ORIGIN, the CLI through
+# $ORIGIN/../<libdir>. Also checks that every binary resolves the copy in
+# the prefix and that the old module mqttseal-paho is gone. When
+# libmqttseal-redis was built, a program built with nothing but
+# `pkg-config --cflags --libs mqttseal-redis` attaches a Redis backend
+# and, when MQTTSEAL_TEST_REDIS_PORT names a running redis-server on
+# 127.0.0.1, opens one message through it.
+# Usage: tests/install/consumer.sh [BUILD_DIR_FOR_SCRATCH]
 set -euo pipefail
-build=$1
-scratch=$(mktemp -d)
+top=$(cd "$(dirname "$0")/../.." && pwd)
+scratch=$(mktemp -d "$(cd "${1:-/tmp}" && pwd)/mqttseal-consumer.XXXXXX")
 trap 'rm -rf "$scratch"' EXIT
-meson install -C "$build" --destdir "$scratch/root" --quiet > /dev/null
-prefix=$(meson introspect "$build" --buildoptions |
-    /usr/bin/python3 -c 'import json,sys
-print(next(o["value"] for o in json.load(sys.stdin) if o["name"] == "prefix"))')
-libdir=$(meson introspect "$build" --buildoptions |
+prefix=$scratch/prefix
+unset LD_LIBRARY_PATH
+
+echo "consumer: installing into $prefix"
+meson setup "$scratch/build" "$top" --prefix="$prefix" -Dtests=disabled \
+    -Dbuildtype=debugoptimized > "$scratch/setup.log" ||
+    { cat "$scratch/setup.log"; exit 1; }
+meson compile -C "$scratch/build" > "$scratch/compile.log" ||
+    { cat "$scratch/compile.log"; exit 1; }
+meson install -C "$scratch/build" --quiet > /dev/null
+libdir=$(meson introspect "$scratch/build" --buildoptions |
     /usr/bin/python3 -c 'import json,sys
 print(next(o["value"] for o in json.load(sys.stdin) if o["name"] == "libdir"))')
-root=$scratch/root$prefix
-cat > "$scratch/consumer.c" <<'C'
-#include <mqttseal/mqttseal.h>
+export PKG_CONFIG_PATH=$prefix/$libdir/pkgconfig
+echo "consumer: pkg-config files in $PKG_CONFIG_PATH"
+ls "$PKG_CONFIG_PATH"
+if pkg-config --exists mqttseal-paho; then
+    echo "consumer: the old module mqttseal-paho is still installed" >&2
+    exit 1
+fi
+
+cat > "$scratch/client.c" <<'C'
+/* MQTTClient consumer: a handle from a keyring file, a sealed publish
+ * refused offline by Paho (no connection), and the core's seal/open. */
+#include <mqttseal/paho_client.h>
 #include <stdio.h>
 #include <string.h>
 
-int main(void)
+int main(int argc, char **argv)
 {
-    mqttseal_keyring *kr = NULL;
-    mqttseal_ctx *ctx = NULL;
-    unsigned char env[MQTTSEAL_SEALED_BYTES(5)], out[5];
+    mqttseal_paho *ms = NULL;
+    mqttseal_diag diag;
+    MQTTClient c;
+    unsigned char env[MQTTSEAL_SEALED_BYTES(2)], out[2];
     size_t n = 0, m = 0;
+    int rc;
 
-    if (mqttseal_keyring_new(&kr) || mqttseal_keyring_generate(kr, 1) ||
-        mqttseal_ctx_new(&ctx, kr) ||
-        mqttseal_seal(ctx, env, sizeof env, &n, "a/b", 3,
-                      (const unsigned char *)"hello", 5) ||
-        mqttseal_open(ctx, out, sizeof out, &m, "a/b", 3, env, n, 0, NULL) ||
-        m != 5 || memcmp(out, "hello", 5) != 0) {
-        fprintf(stderr, "consumer: seal/open through the installed "
-                        "library failed\n");
+    if (argc != 2)
+        return 2;
+    {   /* the keyring both programs use */
+        mqttseal_keyring *kr = NULL;
+        if (mqttseal_keyring_new(&kr) || mqttseal_keyring_generate(kr, 1) ||
+            mqttseal_keyring_save_file(kr, argv[1]))
+            return 1;
+        mqttseal_keyring_free(kr);
+    }
+    if (mqttseal_paho_from_file(&ms, "/nonexistent/k", &diag) == 0 ||
+        strstr(diag.message, "/nonexistent/k") == NULL) {
+        fprintf(stderr, "client: a missing keyring was not reported\n");
         return 1;
     }
-    printf("consumer: sealed 5 bytes into %zu with libmqttseal %s\n", n,
-           mqttseal_version());
-    mqttseal_ctx_free(ctx);
-    mqttseal_keyring_free(kr);
+    if ((rc = mqttseal_paho_from_file(&ms, argv[1], &diag)) != 0) {
+        fprintf(stderr, "client: %s\n", diag.message);
+        return 1;
+    }
+    if (mqttseal_seal(mqttseal_paho_ctx(ms), env, sizeof env, &n, "a/b", 3,
+                      (const unsigned char *)"hi", 2) != 0 ||
+        mqttseal_open(mqttseal_paho_ctx(ms), out, sizeof out, &m, "a/b", 3,
+                      env, n, 0, NULL) != 0 ||
+        m != 2) {
+        fprintf(stderr, "client: seal/open failed\n");
+        return 1;
+    }
+    if (MQTTClient_create(&c, "tcp://127.0.0.1:1", "consumer",
+                          MQTTCLIENT_PERSISTENCE_NONE, NULL) != 0)
+        return 1;
+    rc = mqttseal_MQTTClient_publish(ms, c, "a/b", 2, "hi", 0, 0, NULL);
+    printf("client: publish while disconnected: %s\n",
+           mqttseal_paho_strerror(rc));
+    MQTTClient_destroy(&c);
+    mqttseal_paho_free(ms);
+    return rc == MQTTCLIENT_DISCONNECTED ? 0 : 1;
+}
+C
+
+cat > "$scratch/async.c" <<'C'
+/* MQTTAsync consumer (CMake): set-callbacks through the hooks, a will
+ * sealed by the helper, and the core's seal/open. */
+#include <mqttseal/paho_async.h>
+#include <stdio.h>
+#include <string.h>
+
+static int arrived(void *c, char *t, int tl, MQTTAsync_message *m)
+{
+    (void)c;
+    (void)tl;
+    MQTTAsync_freeMessage(&m);
+    MQTTAsync_free(t);
+    return 1;
+}
+
+int main(int argc, char **argv)
+{
+    mqttseal_paho *ms = NULL;
+    mqttseal_paho_will *sealed = NULL;
+    mqttseal_diag diag;
+    MQTTAsync c;
+    MQTTAsync_connectOptions co = MQTTAsync_connectOptions_initializer;
+    MQTTAsync_willOptions wo = MQTTAsync_willOptions_initializer;
+
+    if (argc != 2)
+        return 2;
+    if (mqttseal_paho_from_file(&ms, argv[1], &diag) != 0) {
+        fprintf(stderr, "async: %s\n", diag.message);
+        return 1;
+    }
+    if (MQTTAsync_create(&c, "tcp://127.0.0.1:1", "consumer-a",
+                         MQTTCLIENT_PERSISTENCE_NONE, NULL) != 0 ||
+        mqttseal_MQTTAsync_setCallbacks(ms, c, NULL, NULL, arrived, NULL) !=
+            0)
+        return 1;
+    wo.topicName = "a/status";
+    wo.message = "gone";
+    co.will = &wo;
+    if (mqttseal_MQTTAsync_sealWill(ms, &co, &sealed) != 0 ||
+        wo.payload.len != 4 + 33) {
+        fprintf(stderr, "async: will not sealed\n");
+        return 1;
+    }
+    printf("async: will sealed into %d bytes with libmqttseal %s\n",
+           wo.payload.len, mqttseal_version());
+    mqttseal_paho_will_free(sealed);
+    MQTTAsync_destroy(&c);
+    mqttseal_paho_free(ms);
     return 0;
 }
 C
-export PKG_CONFIG_PATH=$root/$libdir/pkgconfig
-export PKG_CONFIG_SYSROOT_DIR=$scratch/root
-flags=$(pkg-config --cflags --libs mqttseal)
-echo "pkg-config --cflags --libs mqttseal: $flags"
-cc -std=c11 -Wall -Werror -o "$scratch/consumer" "$scratch/consumer.c" $flags
-LD_LIBRARY_PATH=$root/$libdir "$scratch/consumer"
-# The build tree must not have been used: the binary resolves the copy.
-resolved=$(LD_LIBRARY_PATH=$root/$libdir ldd "$scratch/consumer")
-case "$resolved" in
-*"$scratch"*libmqttseal*|*libmqttseal*"$scratch"*) ;;
-*) echo "consumer: not linked against the installed copy" >&2; exit 1 ;;
-esac
-echo "consumer: OK"
 
-pcdir=$root/$libdir/pkgconfig
+cat > "$scratch/CMakeLists.txt" <<'CM'
+cmake_minimum_required(VERSION 3.13)
+project(mqttseal_consumer C)
+find_package(mqttseal 0.1 REQUIRED)
+message(STATUS "mqttseal Paho flavours: ${mqttseal_PAHO_FLAVOURS}")
+add_executable(async async.c)
+target_link_libraries(async PRIVATE mqttseal::paho-a)
+target_link_options(async PRIVATE -Wl,--as-needed)
+CM
+
+keyring=$scratch/app.keyring
+
+flags=$(pkg-config --cflags --libs mqttseal-paho-c)
+rpath=$(pkg-config --variable=libdir mqttseal-paho-c)
+echo "consumer: pkg-config --cflags --libs mqttseal-paho-c: $flags"
+# --as-needed, as some distributions link by default: the program must
+# still find libmqttseal (through libmqttseal-paho-c's RUNPATH).
+cc -std=c11 -Wall -Werror -o "$scratch/client" "$scratch/client.c" \
+    -Wl,--as-needed $flags -Wl,-rpath,"$rpath"
+"$scratch/client" "$keyring"
+
+cmake -S "$scratch" -B "$scratch/cmake-build" -DCMAKE_PREFIX_PATH="$prefix" \
+    > "$scratch/cmake.log" || { cat "$scratch/cmake.log"; exit 1; }
+grep "mqttseal Paho flavours" "$scratch/cmake.log"
+cmake --build "$scratch/cmake-build" > "$scratch/cmake-build.log" ||
+    { cat "$scratch/cmake-build.log"; exit 1; }
+"$scratch/cmake-build/async" "$keyring"
+
+# The installed CLI runs from the prefix: it needs
+# install_rpath: install_rpath (src/meson.build: $ORIGIN/../<libdir>) on
+# its executable() in tools/meson.build.
+if ! "$prefix/bin/mqttseal" --version; then
+    echo "consumer: the installed CLI does not run from $prefix" >&2
+    exit 1
+fi
+
+# Every binary resolves the installed copies, not a build tree's.
+for bin in "$scratch/client" "$scratch/cmake-build/async" \
+           "$prefix/bin/mqttseal"; do
+    if ldd "$bin" | grep -E 'libmqttseal|not found' | grep -v "$prefix"; then
+        echo "consumer: $bin does not resolve the installed copy" >&2
+        exit 1
+    fi
+done
+
+pcdir=$prefix/$libdir/pkgconfig
 if [ -f "$pcdir/mqttseal-redis.pc" ]; then
     cat > "$scratch/consumer_redis.c" <<'C'
 #include <mqttseal/redis.h>
@@ -119,13 +246,14 @@ C
     flags=$(pkg-config --cflags --libs mqttseal-redis)
     echo "pkg-config --cflags --libs mqttseal-redis: $flags"
     cc -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Werror \
-        -o "$scratch/consumer_redis" "$scratch/consumer_redis.c" $flags
-    LD_LIBRARY_PATH=$root/$libdir "$scratch/consumer_redis"
-    resolved=$(LD_LIBRARY_PATH=$root/$libdir ldd "$scratch/consumer_redis")
-    case "$resolved" in
-    *"$scratch"*libmqttseal-redis*|*libmqttseal-redis*"$scratch"*) ;;
-    *) echo "consumer_redis: not linked against the installed copy" >&2
-       exit 1 ;;
-    esac
+        -o "$scratch/consumer_redis" "$scratch/consumer_redis.c" $flags \
+        -Wl,-rpath,"$prefix/$libdir"
+    "$scratch/consumer_redis"
+    if ldd "$scratch/consumer_redis" | grep -E 'libmqttseal|not found' |
+        grep -v "$prefix"; then
+        echo "consumer_redis: not linked against the installed copy" >&2
+        exit 1
+    fi
     echo "consumer_redis: OK"
 fi
+echo "consumer: OK"

@@ -2,7 +2,7 @@
 """Every function a public header declares with an *_EXPORT macro must be
 in the checked-in symbol list, and every listed symbol declared there.
 
-    check-header.py HEADER EXPECTED.symbols
+    check-header.py HEADER... EXPECTED.symbols
 """
 import re
 import sys
@@ -30,8 +30,9 @@ def listed(path):
 
 
 def main():
-    header, symbols = sys.argv[1], sys.argv[2]
-    d, l = declared(header), listed(symbols)
+    headers, symbols = sys.argv[1:-1], sys.argv[-1]
+    header = " + ".join(headers)
+    d, l = set().union(*(declared(h) for h in headers)), listed(symbols)
     for name in sorted(l - d):
         print(f"listed in {symbols} but not declared in {header}: {name}")
     for name in sorted(d - l):
