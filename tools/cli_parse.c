@@ -1,5 +1,6 @@
 /* Values on the command line: numbers, durations, times, topics. */
 #include "cli.h"
+#include "utctime.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -68,29 +69,14 @@ int cli_parse_duration(const char *s, int64_t *seconds)
     return 0;
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant). */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    unsigned yoe = (unsigned)(y - era * 400);
-    unsigned mp = m > 2 ? m - 3 : m + 9;
-    unsigned doy = (153 * mp + 2) / 5 + d - 1;
-    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (int64_t)doe - 719468;
-}
-
-static int month_days(int y, int m)
-{
-    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    return days[m - 1] + (m == 2 && leap);
-}
-
+/* YYYY-MM-DD (midnight UTC), YYYY-MM-DDTHH:MM:SSZ or @SECONDS. The date
+ * arithmetic is the core's (src/utctime.c, compiled in here too), so the
+ * CLI and the keyring text agree on every time. */
 int cli_parse_time(const char *s, int64_t *unix_seconds)
 {
-    int y, mo, d, h = 0, mi = 0, se = 0, n = 0;
+    char full[MS_UTC_LEN + 1];
     unsigned long long v;
+    size_t n = s != NULL ? strlen(s) : 0;
 
     if (s != NULL && s[0] == '@') {
         if (cli_parse_uint(s + 1, (unsigned long long)INT64_MAX / 2, &v))
@@ -98,33 +84,25 @@ int cli_parse_time(const char *s, int64_t *unix_seconds)
         *unix_seconds = (int64_t)v;
         return 0;
     }
-    if (s == NULL || strlen(s) < 10)
-        return -1;
-    if (sscanf(s, "%4d-%2d-%2d%n", &y, &mo, &d, &n) != 3 || n != 10)
-        return -1;
-    if (s[10] != '\0') {
-        int m = 0;
-        if (sscanf(s + 10, "T%2d:%2d:%2dZ%n", &h, &mi, &se, &m) != 3 ||
-            m != 10 || s[20] != '\0')
-            return -1;
+    if (n == 10) {
+        memcpy(full, s, 10);
+        memcpy(full + 10, "T00:00:00Z", 11);
+        s = full;
+        n = MS_UTC_LEN;
     }
-    if (y < 1970 || y > 9999 || mo < 1 || mo > 12 || d < 1 ||
-        d > month_days(y, mo) || h > 23 || mi > 59 || se > 59 || h < 0 ||
-        mi < 0 || se < 0)
-        return -1;
-    *unix_seconds = days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 +
-                    h * 3600 + mi * 60 + se;
-    return 0;
+    return s != NULL && ms_utc_parse(s, n, unix_seconds) == 0 ? 0 : -1;
 }
 
 void cli_format_time(int64_t unix_seconds, char *buf, size_t cap)
 {
-    struct tm tm;
-    time_t t = (time_t)unix_seconds;
+    char out[MS_UTC_LEN + 1];
 
-    if (gmtime_r(&t, &tm) == NULL ||
-        strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+    if (unix_seconds < 1 || unix_seconds > MS_UTC_MAX) {
         snprintf(buf, cap, "@%lld", (long long)unix_seconds);
+        return;
+    }
+    ms_utc_format(out, unix_seconds);
+    snprintf(buf, cap, "%s", out);
 }
 
 int cli_check_topic(const char *cmd, const char *topic)
