@@ -12,7 +12,8 @@
 
 #include "secure.h"
 
-#define FILE_MAX (16U << 20) /* refuse absurd files before reading */
+#define FILE_MAX (16U << 20)    /* refuse absurd files before reading */
+#define KEYRING_MAX (64U << 20) /* a keyring may hold many grants */
 
 int ms_diag_fail(mqttseal_diag *diag, int rc, unsigned line, const char *fmt,
                  ...)
@@ -48,11 +49,12 @@ static int check_mode(const struct stat *st, ms_file_kind kind,
 {
     unsigned mode = (unsigned)(st->st_mode & 0777);
 
-    if (kind == MS_FILE_SECRET && (mode & 077) != 0) {
-        return ms_diag_fail(diag, MQTTSEAL_E_KEYRING_PERMS, 0,
-                            "run chmod 600 %s: group or others can access "
-                            "this secret key (mode %03o)",
-                            path, mode);
+    if (kind != MS_FILE_PUBLIC && (mode & 077) != 0) {
+        return ms_diag_fail(
+            diag, MQTTSEAL_E_KEYRING_PERMS, 0,
+            "run chmod 600 %s: group or others can access "
+            "this %s (mode %03o)",
+            path, kind == MS_FILE_KEYRING ? "keyring" : "secret key", mode);
     }
     if (kind == MS_FILE_PUBLIC && (mode & 022) != 0) {
         return ms_diag_fail(diag, MQTTSEAL_E_FILE_OWNER, 0,
@@ -79,14 +81,20 @@ static int check_stat(int fd, const char *path, ms_file_kind kind, size_t *size,
     if (st.st_uid != geteuid() && st.st_uid != 0) {
         return ms_diag_fail(diag, MQTTSEAL_E_FILE_OWNER, 0,
                             "%s is owned by uid %u, not by this user (uid "
-                            "%u) or root: refusing it",
-                            path, (unsigned)st.st_uid, (unsigned)geteuid());
+                            "%u) or root: refusing it%s",
+                            path, (unsigned)st.st_uid, (unsigned)geteuid(),
+                            kind == MS_FILE_KEYRING
+                                ? ", as ssh refuses another user's private key"
+                                : "");
     }
     if ((rc = check_mode(&st, kind, path, diag)) != MQTTSEAL_OK) {
         return rc;
     }
-    if (st.st_size < 0 || (uintmax_t)st.st_size > FILE_MAX) {
-        return ms_diag_fail(diag, MQTTSEAL_E_IO, 0, "%s is too large", path);
+    if (st.st_size < 0 ||
+        (uintmax_t)st.st_size >
+            (kind == MS_FILE_KEYRING ? KEYRING_MAX : FILE_MAX)) {
+        return ms_diag_fail(diag, MQTTSEAL_E_IO, 0, "%s is too large%s", path,
+                            kind == MS_FILE_KEYRING ? " for a keyring" : "");
     }
     *size = (size_t)st.st_size;
     return MQTTSEAL_OK;

@@ -1,6 +1,6 @@
 /* Reading small text files that hold keys or trust decisions, with the
  * owner and permission checks ssh applies, and the diagnostics they
- * share (used by the signer-key and trust-list files). */
+ * share (used by the keyring, signer-key and trust-list files). */
 #ifndef MQTTSEAL_TEXTFILE_H
 #define MQTTSEAL_TEXTFILE_H
 
@@ -17,7 +17,8 @@
 /* How a file must be protected. */
 typedef enum ms_file_kind {
     MS_FILE_SECRET = 0, /* no access for group or others: E_KEYRING_PERMS */
-    MS_FILE_PUBLIC = 1  /* not writable by group or others: E_FILE_OWNER */
+    MS_FILE_PUBLIC = 1, /* not writable by group or others: E_FILE_OWNER */
+    MS_FILE_KEYRING = 2 /* as SECRET, worded for keyrings, up to 64 MiB */
 } ms_file_kind;
 
 /** Fill diag ("line N: ..." when line > 0) and return rc. */
