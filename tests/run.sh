@@ -23,8 +23,8 @@ work=${MQTTSEAL_CI_DIR:-$top/build-ci}
 
 packages=(gcc g++ pkg-config meson ninja-build libsodium-dev libpaho-mqtt-dev
           libcmocka-dev mosquitto mosquitto-clients python3 python3-paho-mqtt
-          python3-nacl valgrind cppcheck openssl redis-server libhiredis-dev
-          chromium iproute2 cmake)
+          python3-nacl valgrind cppcheck openssl libssl-dev redis-server
+          libhiredis-dev chromium iproute2 cmake)
 # (clang and libclang-rt-14-dev are for long fuzzing runs only:
 # fuzz/run.sh asks for them.)
 

@@ -67,11 +67,28 @@
  * reconnects (at most once per retry_ms, so an unreachable server does
  * not stall every message for a whole timeout).
  *
- * TLS: hiredis 0.14.1 (Debian bookworm) has no TLS support, so neither
- * has this library: a rediss:// URL is refused. Use a unix socket, or
- * keep Redis on a trusted network or loopback behind a TLS tunnel
- * (stunnel, spiped). AUTH with a password, and ACL user + password
- * (Redis 6+), are supported.
+ * TLS (rediss://, or tls = 1), with the options of redis-cli --tls: the
+ * server's certificate is always verified, against tls_ca_file and
+ * tls_ca_dir (--cacert, --cacertdir) or else the system's CAs, and must
+ * name tls_server_name (--sni), or else the host: a DNS name is sent as
+ * SNI and matched, an IP address is matched against the certificate's IP
+ * addresses. A client certificate (--cert, --key) is sent when given, as
+ * Redis's tls-auth-clients asks. TLS 1.2 or later; tls_ciphers and
+ * tls_ciphersuites as --tls-ciphers and --tls-ciphersuites. There is no
+ * option to skip verification: trust a self-signed server by giving its
+ * certificate as the CA file. The files are read when the handle is made
+ * (a missing or mismatched file is E_INVALID then, with the reason) and
+ * again at each reconnect, so rotated certificates take effect without a
+ * restart. A refused certificate is E_REPLAY_BACKEND at the open, and
+ * mqttseal_redis_last_error says why ("TLS: server certificate refused:
+ * Hostname mismatch"). hiredis 0.14.1 (Debian bookworm) has no TLS, so
+ * this library does its own socket and TLS I/O (OpenSSL) and uses hiredis
+ * for the protocol only. AUTH with a password, and ACL user + password
+ * (Redis 6+), are supported, over TLS or not.
+ *
+ * Fork: a child of fork() never uses its parent's connection (requests
+ * and replies would interleave, and a TLS stream would break): its first
+ * use opens its own. Do not fork while another thread is inside an open.
  *
  * Threads: a handle may be attached to several contexts and used from
  * any thread (MQTTAsync calls back on its own); one mutex guards its
@@ -113,10 +130,20 @@ typedef struct mqttseal_redis_options {
                               default skew, 30 s) */
     uint64_t retained_max_age_ms; /* receivers' retained maximum age, if
                                      longer than their max age */
-    unsigned timeout_ms; /* connect and command timeout (default 1 s) */
-    unsigned retry_ms;   /* least time between reconnects (100 ms) */
-    unsigned window;     /* replay window in bits: a power of two, 64 to
-                            65536 (default 4096, see above) */
+    unsigned timeout_ms;         /* connect and command timeout (default 1 s) */
+    unsigned retry_ms;           /* least time between reconnects (100 ms) */
+    unsigned window;             /* replay window in bits: a power of two, 64 to
+                                    65536 (default 4096, see above) */
+    int tls;                     /* 1: TLS over TCP (rediss://) */
+    const char *tls_ca_file;     /* CAs to trust, PEM (--cacert) */
+    const char *tls_ca_dir;      /* hashed CA directory (--cacertdir);
+                                    neither: the system's CAs */
+    const char *tls_cert;        /* client certificate chain, PEM */
+    const char *tls_key;         /* its private key, PEM, unencrypted */
+    const char *tls_server_name; /* name to verify and send as SNI
+                                    (default: host) */
+    const char *tls_ciphers;     /* TLS 1.2 cipher list (OpenSSL syntax) */
+    const char *tls_ciphersuites; /* TLS 1.3 cipher suites */
 } mqttseal_redis_options;
 
 #define MQTTSEAL_REDIS_TTL_NEVER UINT64_MAX
@@ -125,9 +152,10 @@ typedef struct mqttseal_redis mqttseal_redis;
 
 /**
  * A new backend handle (not yet connected: the first use connects).
- * Strings are copied. @return OK, E_INVALID (rediss TLS wanted, empty
- * prefix, port 0 or above 65535 ...: details in diag when not NULL),
- * E_NOMEM. *out is NULL on failure.
+ * Strings are copied; TLS files are loaded once to check them. @return
+ * OK, E_INVALID (empty prefix, port above 65535, TLS with a unix socket,
+ * a certificate without its key, a TLS file that cannot be loaded ...:
+ * details in diag when not NULL), E_NOMEM. *out is NULL on failure.
  */
 MQTTSEAL_EXPORT MQTTSEAL_NODISCARD int
 mqttseal_redis_new(mqttseal_redis **out, const mqttseal_redis_options *o,
@@ -136,11 +164,14 @@ mqttseal_redis_new(mqttseal_redis **out, const mqttseal_redis_options *o,
 /**
  * The same from a URL:
  *   redis://[[USER]:PASSWORD@]HOST[:PORT][/DB][?PARAMS]
+ *   rediss://[[USER]:PASSWORD@]HOST[:PORT][/DB][?PARAMS]   (TLS)
  *   unix://[[USER]:PASSWORD@]/PATH/TO/SOCKET[?db=DB&PARAMS]
  * PARAMS, '&'-separated: prefix=P, window=BITS, ttl=SECONDS (0: never),
  * skew=SECONDS, retained_max_age=SECONDS, timeout=MILLISECONDS,
- * retry=MILLISECONDS. USER, PASSWORD and P may use %XX escapes; a bracketed
- * [IPv6] host is accepted. rediss:// is refused (no TLS in hiredis 0.14.1).
+ * retry=MILLISECONDS; with rediss:// only: cacert=FILE, cacertdir=DIR,
+ * cert=FILE, key=FILE, sni=NAME, ciphers=LIST, ciphersuites=LIST (the
+ * tls_ options above). Values may use %XX escapes; a bracketed [IPv6]
+ * host is accepted.
  * @return as mqttseal_redis_new; diag names what is wrong with the URL.
  */
 MQTTSEAL_EXPORT MQTTSEAL_NODISCARD int

@@ -1,9 +1,10 @@
-/* The Redis replay backend: one hiredis connection per handle, guarded by
- * a mutex (hiredis contexts are not thread-safe), reconnected on demand. */
+/* The Redis replay backend: one connection per handle (plain or TLS,
+ * conn.h), guarded by a mutex, reconnected on demand, and never shared
+ * with a forked child. */
 #include "backend.h"
+#include "conn.h"
 #include "script.h"
 
-#include <hiredis/hiredis.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -16,13 +17,16 @@
 struct mqttseal_redis {
     atomic_uint refs;
     pthread_mutex_t lock;
-    redisContext *c;
+    ms_client c;
+    unsigned c_gen; /* fork generation c was opened in */
     char *host, *unix_path, *user, *password, *prefix;
+    int use_tls;
+    ms_tls_opts tls;
     unsigned port, db, timeout_ms, retry_ms, window;
     uint64_t ttl_ms, skew_ms, retained_ms;
     uint64_t retry_at; /* monotonic ms: no reconnect before */
     char sha[41];
-    char err[160];
+    char err[MS_ERR_CAP + 40];
     mqttseal_redis_stats st;
 };
 
@@ -32,6 +36,22 @@ static uint64_t mono_ms(void)
 
     clock_gettime(CLOCK_MONOTONIC, &t);
     return (uint64_t)t.tv_sec * 1000U + (uint64_t)t.tv_nsec / 1000000U;
+}
+
+/* Bumped in every child of fork(): a child never speaks on its parent's
+ * connection (their requests and replies would interleave, and a TLS
+ * session's sequence numbers would collide); it opens its own. */
+static atomic_uint fork_gen;
+static pthread_once_t fork_once = PTHREAD_ONCE_INIT;
+
+static void child_after_fork(void)
+{
+    atomic_fetch_add(&fork_gen, 1);
+}
+
+static void watch_forks(void)
+{
+    pthread_atfork(NULL, NULL, child_after_fork);
 }
 
 static char *dup_or_null(const char *s, int *nomem)
@@ -56,14 +76,14 @@ static void unref(mqttseal_redis *r)
 {
     if (r == NULL || atomic_fetch_sub(&r->refs, 1) != 1)
         return;
-    if (r->c != NULL)
-        redisFree(r->c);
+    ms_client_close(&r->c, r->c_gen == atomic_load(&fork_gen));
     pthread_mutex_destroy(&r->lock);
     free(r->host);
     free(r->unix_path);
     free(r->user);
     wipe_free(r->password);
     free(r->prefix);
+    ms_tls_opts_free(&r->tls);
     free(r);
 }
 
@@ -81,7 +101,7 @@ static int check_options(const mqttseal_redis_options *o, mqttseal_diag *d)
         return ms_redis_diag(d, "%s", "window: a power of two, 64 to 65536");
     if (o->user != NULL && o->password == NULL)
         return ms_redis_diag(d, "%s", "an ACL user needs a password");
-    return MQTTSEAL_OK;
+    return ms_redis_check_tls(o, d);
 }
 
 int mqttseal_redis_new(mqttseal_redis **out, const mqttseal_redis_options *o,
@@ -98,6 +118,7 @@ int mqttseal_redis_new(mqttseal_redis **out, const mqttseal_redis_options *o,
         return rc;
     if ((r = calloc(1, sizeof *r)) == NULL)
         return MQTTSEAL_E_NOMEM;
+    pthread_once(&fork_once, watch_forks);
     atomic_init(&r->refs, 1);
     pthread_mutex_init(&r->lock, NULL);
     r->host = dup_or_null(o->host != NULL ? o->host : "127.0.0.1", &nomem);
@@ -116,6 +137,8 @@ int mqttseal_redis_new(mqttseal_redis **out, const mqttseal_redis_options *o,
     r->skew_ms = o->skew_ms != 0 ? o->skew_ms : MQTTSEAL_SKEW_DEFAULT_MS;
     r->retained_ms = o->retained_max_age_ms;
     r->window = o->window != 0 ? o->window : MQTTSEAL_REDIS_WINDOW_DEFAULT;
+    r->use_tls = o->tls;
+    nomem |= ms_tls_opts_copy(&r->tls, o) != 0;
     if (nomem) {
         unref(r);
         return MQTTSEAL_E_NOMEM;
@@ -150,13 +173,23 @@ static void set_err(mqttseal_redis *r, const char *what, const char *why)
     snprintf(r->err, sizeof r->err, "%s: %s", what, why);
 }
 
+/* After an error: no close_notify, the stream is broken. */
 static void drop(mqttseal_redis *r, const char *what)
 {
-    if (r->c != NULL) {
-        set_err(r, what, r->c->errstr[0] ? r->c->errstr : "I/O error");
-        redisFree(r->c);
-        r->c = NULL;
+    if (ms_client_is_open(&r->c)) {
+        set_err(r, what, r->c.err[0] ? r->c.err : "I/O error");
+        ms_client_close(&r->c, 0);
     }
+}
+
+static int append(mqttseal_redis *r, int argc, const char **argv,
+                  const size_t *lens)
+{
+    size_t l[8];
+
+    for (int i = 0; lens == NULL && i < argc; i++)
+        l[i] = strlen(argv[i]);
+    return ms_client_append(&r->c, argc, argv, lens != NULL ? lens : l);
 }
 
 /* AUTH, SELECT and SCRIPT LOAD in one pipelined round trip. */
@@ -171,23 +204,29 @@ static int handshake(mqttseal_redis *r)
         if (r->user != NULL)
             argv[k++] = r->user;
         argv[k++] = r->password;
-        redisAppendCommandArgv(r->c, k, argv, NULL);
+        ok &= append(r, k, argv, NULL) == 0;
         n++;
     }
     if (r->db != 0) {
         char db[16];
+        const char *argv[2] = {"SELECT", db};
 
         snprintf(db, sizeof db, "%u", r->db);
-        redisAppendCommand(r->c, "SELECT %s", db);
+        ok &= append(r, 2, argv, NULL) == 0;
         n++;
     }
-    redisAppendCommand(r->c, "SCRIPT LOAD %s", MS_REDIS_SCRIPT);
+    const char *load[3] = {"SCRIPT", "LOAD", MS_REDIS_SCRIPT};
+    ok &= append(r, 3, load, NULL) == 0;
     n++;
+    if (!ok) {
+        set_err(r, "setup", "out of memory");
+        return MQTTSEAL_E_REPLAY_BACKEND;
+    }
     r->st.round_trips++;
     for (int i = 0; i < n; i++) {
-        redisReply *rep = NULL;
+        redisReply *rep = ms_client_reply(&r->c);
 
-        if (redisGetReply(r->c, (void **)&rep) != REDIS_OK || rep == NULL) {
+        if (rep == NULL) {
             drop(r, "connection");
             return MQTTSEAL_E_REPLAY_BACKEND;
         }
@@ -207,33 +246,36 @@ static int handshake(mqttseal_redis *r)
     return ok ? MQTTSEAL_OK : MQTTSEAL_E_REPLAY_BACKEND;
 }
 
+/* A connection opened before a fork belongs to the parent: the child
+ * lets go of it silently (no close_notify) and connects afresh. */
+static void leave_parents(mqttseal_redis *r)
+{
+    if (ms_client_is_open(&r->c) && r->c_gen != atomic_load(&fork_gen)) {
+        ms_client_close(&r->c, 0);
+        r->retry_at = 0;
+    }
+}
+
 static int connect_now(mqttseal_redis *r)
 {
-    struct timeval tv = {(time_t)(r->timeout_ms / 1000),
-                         (suseconds_t)(r->timeout_ms % 1000) * 1000};
-    uint64_t now = mono_ms();
+    ms_conn_target t = {r->host, r->unix_path, r->port, r->timeout_ms,
+                        r->use_tls ? &r->tls : NULL};
+    uint64_t now;
 
-    if (r->c != NULL)
+    leave_parents(r);
+    if (ms_client_is_open(&r->c))
         return MQTTSEAL_OK;
+    now = mono_ms();
     if (now < r->retry_at)
         return MQTTSEAL_E_REPLAY_BACKEND; /* r->err still says why */
     r->retry_at = now + r->retry_ms;
-    r->c = r->unix_path != NULL
-               ? redisConnectUnixWithTimeout(r->unix_path, tv)
-               : redisConnectWithTimeout(r->host, (int)r->port, tv);
-    if (r->c == NULL) {
-        set_err(r, "connect", "out of memory");
+    r->c_gen = atomic_load(&fork_gen);
+    if (ms_client_open(&r->c, &t) != 0) {
+        snprintf(r->err, sizeof r->err, "%s", r->c.err);
         return MQTTSEAL_E_REPLAY_BACKEND;
     }
-    if (r->c->err != 0) {
-        drop(r, "connect");
-        return MQTTSEAL_E_REPLAY_BACKEND;
-    }
-    if (redisSetTimeout(r->c, tv) != REDIS_OK || handshake(r) != MQTTSEAL_OK) {
-        if (r->c != NULL) {
-            redisFree(r->c); /* r->err names the refusal */
-            r->c = NULL;
-        }
+    if (handshake(r) != MQTTSEAL_OK) {
+        ms_client_close(&r->c, 1); /* r->err names the refusal */
         return MQTTSEAL_E_REPLAY_BACKEND;
     }
     r->st.connects++;
@@ -255,7 +297,7 @@ static redisReply *run_script(mqttseal_redis *r, const char *key, size_t klen,
         lens[i] = strlen(argv[i]);
     lens[3] = klen;
     r->st.round_trips++;
-    rep = redisCommandArgv(r->c, 9, argv, lens);
+    rep = append(r, 9, argv, lens) == 0 ? ms_client_reply(&r->c) : NULL;
     if (rep != NULL && rep->type == REDIS_REPLY_ERROR &&
         strncmp(rep->str, "NOSCRIPT", 8) == 0) {
         freeReplyObject(rep);
@@ -265,7 +307,7 @@ static redisReply *run_script(mqttseal_redis *r, const char *key, size_t klen,
         lens[0] = 4;
         lens[1] = strlen(MS_REDIS_SCRIPT);
         r->st.round_trips++;
-        rep = redisCommandArgv(r->c, 9, argv, lens);
+        rep = append(r, 9, argv, lens) == 0 ? ms_client_reply(&r->c) : NULL;
     }
     return rep;
 }
@@ -291,7 +333,10 @@ static int check_locked(mqttseal_redis *r, const char *key, size_t klen,
                         char args[5][24])
 {
     for (int attempt = 0; attempt < 2; attempt++) {
-        int fresh = r->c == NULL;
+        int fresh;
+
+        leave_parents(r);
+        fresh = !ms_client_is_open(&r->c);
         redisReply *rep;
 
         if (fresh)
@@ -383,8 +428,10 @@ int mqttseal_redis_ping(mqttseal_redis *r)
     pthread_mutex_lock(&r->lock);
     r->retry_at = 0;
     if ((rc = connect_now(r)) == MQTTSEAL_OK) {
+        const char *ping[1] = {"PING"};
+
         r->st.round_trips++;
-        rep = redisCommand(r->c, "PING");
+        rep = append(r, 1, ping, NULL) == 0 ? ms_client_reply(&r->c) : NULL;
         if (rep == NULL) {
             drop(r, "PING");
             rc = MQTTSEAL_E_REPLAY_BACKEND;

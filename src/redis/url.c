@@ -91,6 +91,23 @@ static int userinfo(ms_redis_url *u, const char *s, size_t n)
     return decode(&u->password, colon + 1, n - (size_t)(colon + 1 - s));
 }
 
+/* The string parameters: where NAME=VALUE goes (NULL: not NAME). */
+static char **string_param(ms_redis_url *u, const char *s, size_t kn)
+{
+    static const char *const names[] = {"prefix",  "cacert",      "cacertdir",
+                                        "cert",    "key",         "sni",
+                                        "ciphers", "ciphersuites"};
+    char **dest[] = {&u->prefix,      &u->tls.ca_file,     &u->tls.ca_dir,
+                     &u->tls.cert,    &u->tls.key,         &u->tls.server_name,
+                     &u->tls.ciphers, &u->tls.ciphersuites};
+
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+        if (strlen(names[i]) == kn && memcmp(s, names[i], kn) == 0)
+            return dest[i];
+    }
+    return NULL;
+}
+
 /* One NAME=VALUE query parameter. */
 static int param(ms_redis_url *u, const char *s, size_t n, mqttseal_diag *d)
 {
@@ -98,13 +115,14 @@ static int param(ms_redis_url *u, const char *s, size_t n, mqttseal_diag *d)
     const char *eq = memchr(s, '=', n);
     size_t kn = eq != NULL ? (size_t)(eq - s) : n, vn;
     unsigned long long v;
+    char **str;
 
     if (eq == NULL)
         return ms_redis_diag(d, "URL parameter '%.40s' has no '=VALUE'", s);
     vn = n - kn - 1;
-    if (kn == 6 && memcmp(s, "prefix", 6) == 0) {
-        free(u->prefix);
-        return decode(&u->prefix, eq + 1, vn);
+    if ((str = string_param(u, s, kn)) != NULL) {
+        free(*str);
+        return decode(str, eq + 1, vn);
     }
     for (int i = 0; i < 3; i++) {
         if (strlen(secs[i]) == kn && memcmp(s, secs[i], kn) == 0) {
@@ -142,8 +160,9 @@ static int param(ms_redis_url *u, const char *s, size_t n, mqttseal_diag *d)
     }
     return ms_redis_diag(
         d,
-        "unknown URL parameter '%.40s' (known: prefix, "
-        "db, window, ttl, skew, retained_max_age, timeout, retry)",
+        "unknown URL parameter '%.40s' (known: prefix, db, window, ttl, "
+        "skew, retained_max_age, timeout, retry; with rediss://: cacert, "
+        "cacertdir, cert, key, sni, ciphers, ciphersuites)",
         s);
 }
 
@@ -245,16 +264,17 @@ int ms_redis_parse_url(ms_redis_url *u, const char *url, mqttseal_diag *diag)
         memset(diag, 0, sizeof *diag);
     if (url == NULL)
         return ms_redis_diag(diag, "%s", "no URL");
-    if (strncmp(url, "rediss://", 9) == 0)
-        return ms_redis_diag(diag, "%s",
-                             "rediss:// (TLS) is not supported: hiredis "
-                             "0.14.1 has no TLS; use unix:// or a TLS tunnel");
-    if (strncmp(url, "redis://", 8) == 0)
+    u->o.tls = strncmp(url, "rediss://", 9) == 0;
+    if (u->o.tls)
+        rc = rest(u, url + 9, 0, diag);
+    else if (strncmp(url, "redis://", 8) == 0)
         rc = rest(u, url + 8, 0, diag);
     else if (strncmp(url, "unix://", 7) == 0)
         rc = rest(u, url + 7, 1, diag);
     else
-        return ms_redis_diag(diag, "'%.60s' is not a redis:// or unix:// URL",
+        return ms_redis_diag(diag,
+                             "'%.60s' is not a redis://, rediss:// or "
+                             "unix:// URL",
                              url);
     if (rc == MQTTSEAL_OK) {
         u->o.host = u->host;
@@ -262,6 +282,13 @@ int ms_redis_parse_url(ms_redis_url *u, const char *url, mqttseal_diag *diag)
         u->o.user = u->user;
         u->o.password = u->password;
         u->o.prefix = u->prefix;
+        u->o.tls_ca_file = u->tls.ca_file;
+        u->o.tls_ca_dir = u->tls.ca_dir;
+        u->o.tls_cert = u->tls.cert;
+        u->o.tls_key = u->tls.key;
+        u->o.tls_server_name = u->tls.server_name;
+        u->o.tls_ciphers = u->tls.ciphers;
+        u->o.tls_ciphersuites = u->tls.ciphersuites;
     } else {
         if (rc == MQTTSEAL_E_INVALID && diag != NULL && !diag->message[0])
             ms_redis_diag(diag, "%s", "bad %XX escape in the URL");
@@ -287,5 +314,6 @@ void ms_redis_url_free(ms_redis_url *u)
     free(u->user);
     wipe_free(u->password);
     free(u->prefix);
+    ms_tls_opts_free(&u->tls);
     memset(u, 0, sizeof *u);
 }

@@ -55,13 +55,41 @@ class RedisTest(unittest.TestCase):
         self.assertIn("mqttseal-redis", mqttseal.redis.library_path())
 
     def test_bad_urls(self):
-        for bad in ("rediss://127.0.0.1", "redis://127.0.0.1?window=100",
-                    "redis://127.0.0.1?nope=1", "http://x"):
+        for bad in ("redis://127.0.0.1?sni=x", "redis://127.0.0.1?window=100",
+                    "redis://127.0.0.1?nope=1", "http://x",
+                    "rediss://127.0.0.1?cacert=/nonexistent.pem"):
             with self.assertRaises(mqttseal.InvalidArgumentError, msg=bad):
                 mqttseal.redis.Store(bad)
         with self.assertRaises(mqttseal.InvalidArgumentError) as e:
-            mqttseal.redis.Store("rediss://127.0.0.1")
-        self.assertIn("TLS", str(e.exception))
+            mqttseal.redis.Store("rediss://127.0.0.1?cacert=/nonexistent.pem")
+        self.assertIn("No such file", str(e.exception))
+
+    def test_tls(self):
+        certs = rt.mkcerts(self.dir)
+        own = rt.Redis(self.dir, certs=certs)
+        try:
+            tx, c1, c2 = self.ctx(), self.ctx(), self.ctx()
+            s1 = mqttseal.redis.attach(c1, own.tls_url("prefix=py-tls"))
+            s2 = mqttseal.redis.attach(c2, own.tls_url("prefix=py-tls"))
+            env = tx.seal("site/a", b"over tls")
+            self.assertEqual(c1.open("site/a", env), b"over tls")
+            with self.assertRaises(mqttseal.ReplayError):
+                c2.open("site/a", env)
+            self.assertEqual(s2.stats().replays, 1)
+            # A server certificate from a CA we do not trust: refused at
+            # attach() (its PING), with the reason.
+            with self.assertRaises(mqttseal.ReplayBackendError) as e:
+                mqttseal.redis.attach(self.ctx(), own.tls_url(ca="rogue-ca"))
+            self.assertIn("certificate", str(e.exception))
+            # The server refuses a client certificate it does not trust.
+            with self.assertRaises(mqttseal.ReplayBackendError) as e:
+                mqttseal.redis.attach(self.ctx(),
+                                      own.tls_url(client="rogue-client"))
+            self.assertIn("TLS", str(e.exception))
+            s1.close()
+            s2.close()
+        finally:
+            own.stop()
 
     def test_group_shares_state(self):
         tx, c1, c2 = self.ctx(), self.ctx(), self.ctx()

@@ -11,6 +11,7 @@ import tempfile
 import time
 
 CLI = os.environ.get("MQTTSEAL_CLI", "mqttseal")
+HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def free_port():
@@ -30,14 +31,31 @@ def _answer(port, line=b"PING\r\n"):
         return b""
 
 
-class Redis:
-    """redis-server on 127.0.0.1; aof=True keeps state across restarts."""
+def mkcerts(workdir):
+    """Fresh test certificates (tests/redis/mkcerts.sh) in workdir/certs:
+    ca, server (localhost, 127.0.0.1), client, rogue-ca, rogue-client."""
+    d = os.path.join(workdir, "certs")
+    subprocess.run(["sh", os.path.join(HERE, "mkcerts.sh"), d], check=True)
+    return d
 
-    def __init__(self, workdir, aof=False, extra=""):
+
+class Redis:
+    """redis-server on 127.0.0.1; aof=True keeps state across restarts.
+    certs (from mkcerts): TLS on a second port as well, client
+    certificates required (tls_url gives a URL for it)."""
+
+    def __init__(self, workdir, aof=False, extra="", certs=None):
         self.dir = os.path.join(workdir, "redis-%d" % free_port())
         os.makedirs(self.dir)
         self.port = free_port()
         self.proc = None
+        self.certs = certs
+        if certs:
+            self.tls_port = free_port()
+            extra += ("\ntls-port %d\ntls-cert-file %s/server.crt\n"
+                      "tls-key-file %s/server.key\ntls-ca-cert-file "
+                      "%s/ca.crt\ntls-auth-clients yes\n"
+                      % (self.tls_port, certs, certs, certs))
         self.conf = os.path.join(self.dir, "redis.conf")
         with open(self.conf, "w") as f:
             f.write("bind 127.0.0.1\nport %d\nprotected-mode yes\n"
@@ -46,6 +64,15 @@ class Redis:
                     % (self.port, self.dir, "yes" if aof else "no", extra))
         self.url = "redis://127.0.0.1:%d" % self.port
         self.start()
+
+    def tls_url(self, query="", client="client", ca="ca", userinfo=""):
+        """rediss://[userinfo@]127.0.0.1:TLS_PORT/0?cacert=..&cert=..&key=..
+        followed by &query."""
+        c = self.certs
+        return ("rediss://%s127.0.0.1:%d/0?cacert=%s/%s.crt&cert=%s/%s.crt"
+                "&key=%s/%s.key%s" % (userinfo, self.tls_port, c, ca, c,
+                                      client, c, client,
+                                      "&" + query if query else ""))
 
     def start(self):
         exe = shutil.which("redis-server") or "/usr/bin/redis-server"

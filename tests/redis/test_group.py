@@ -7,6 +7,7 @@ delivered), consumers restarted."""
 import os
 import shutil
 import signal
+import subprocess
 import sys
 import time
 import unittest
@@ -156,6 +157,62 @@ class GroupTest(unittest.TestCase):
             lambda: self.replays(self.subs) >= 1000, 30))
         self.assertEqual(len(self.delivered()), before)
         cap.stop()
+
+
+class TlsGroupTest(unittest.TestCase):
+    """The same consumer group with Redis reached over TLS only (client
+    certificates required, AUTH): 2,000 messages each delivered exactly
+    once, 500 replays all refused; a consumer given a certificate the
+    server does not trust does not start, and says why."""
+
+    def test_group_over_tls(self):
+        d = rt.workdir()
+        certs = rt.mkcerts(d)
+        redis = rt.Redis(d, certs=certs, extra="requirepass tls-pw")
+        broker = rt.Mosquitto(d)
+        keyring = rt.keygen(d)
+        url = redis.tls_url("prefix=tls-site", userinfo=":tls-pw@")
+        subs = [rt.Sub(d, "t%d" % i, keyring, broker.port, GROUP,
+                       ["--fresh", "--replay-redis", url]) for i in range(3)]
+        try:
+            cap = Capture(broker.port)
+            body = [b"t%05d" % i for i in range(2000)]
+            rt.publish(keyring, broker.port, "site/t", body)
+            got = lambda: sum((s.lines() for s in subs), [])  # noqa: E731
+            self.assertTrue(rt.wait_until(lambda: len(got()) >= 2000, 60))
+            self.assertTrue(rt.wait_until(lambda: len(cap.msgs) >= 2000, 30))
+            cap.replay(broker.port, cap.msgs[:500])
+            self.assertTrue(rt.wait_until(
+                lambda: GroupTest.replays(subs) >= 500, 30),
+                "replays refused: %d" % GroupTest.replays(subs))
+            time.sleep(0.5)
+            self.assertEqual(sorted(got()),
+                             sorted(b"site/t " + x for x in body))
+            self.assertEqual(GroupTest.replays(subs), 500)
+            print("over TLS: 2,000 delivered once", [len(s.lines())
+                                                   for s in subs],
+                  "; 500 of 500 replays refused")
+            # A consumer with a client certificate the server does not
+            # trust does not start: it says why, and exits.
+            r = subprocess.run(
+                [rt.CLI, "sub", "--keyring", keyring, "-h", "127.0.0.1",
+                 "-p", str(broker.port), "-t", "site/#", "--replay-redis",
+                 redis.tls_url("prefix=tls-site", client="rogue-client",
+                               userinfo=":tls-pw@")],
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30)
+            self.assertNotEqual(r.returncode, 0)
+            self.assertEqual(r.stdout, b"")
+            self.assertIn(b"--replay-redis: cannot use Redis", r.stderr)
+            self.assertIn(b"TLS", r.stderr)
+            self.assertNotIn(b"tls-pw", r.stderr)
+            cap.stop()
+        finally:
+            for s in subs:
+                s.stop()
+            broker.stop()
+            redis.stop()
+            if not os.environ.get("MQTTSEAL_TEST_KEEP"):
+                shutil.rmtree(d, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -114,9 +114,17 @@ static void url_syntax(void **state)
         "unix://bob:pw@/tmp/r.sock",
         "redis://127.0.0.1?ttl=0&retained_max_age=86400",
         "redis://127.0.0.1?window=65536",
+        "rediss://127.0.0.1", /* the system's CAs */
+        "rediss://u:p@[::1]:6380/2?sni=redis.example&ciphersuites="
+        "TLS_AES_256_GCM_SHA384&ciphers=ECDHE-ECDSA-AES256-GCM-SHA384",
     };
     static const char *const bad[] = {
-        "rediss://127.0.0.1",
+        "redis://127.0.0.1?sni=localhost",
+        "unix:///tmp/r.sock?cacert=/etc/ssl/certs/ca-certificates.crt",
+        "rediss://127.0.0.1?cacert=/nonexistent.pem",
+        "rediss://127.0.0.1?key=/nonexistent.key",
+        "rediss://127.0.0.1?ciphers=NONE-SUCH",
+        "rediss://127.0.0.1?sni=",
         "http://127.0.0.1",
         "redis://127.0.0.1:0",
         "redis://127.0.0.1:70000",
@@ -149,9 +157,9 @@ static void url_syntax(void **state)
         if (d.message[0] == '\0')
             fail_msg("%s: no diagnostic", bad[i] ? bad[i] : "NULL");
     }
-    assert_int_equal(mqttseal_redis_new_url(&r, "rediss://h", &d),
+    assert_int_equal(mqttseal_redis_new_url(&r, "redis://h?sni=h", &d),
                      MQTTSEAL_E_INVALID);
-    assert_non_null(strstr(d.message, "TLS"));
+    assert_non_null(strstr(d.message, "rediss://"));
 }
 
 /* ---- the script against a 64-bit model ------------------------------- */

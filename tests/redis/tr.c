@@ -119,6 +119,25 @@ int tr_redis_start(tr_redis *r, int aof, const char *extra_conf)
     return spawn(r);
 }
 
+int tr_redis_start_tls(tr_redis *r, const char *certdir,
+                       const char *auth_clients, const char *extra_conf)
+{
+    char conf[2048];
+    int port = free_port(), rc;
+
+    if (port <= 0)
+        return -1;
+    snprintf(conf, sizeof conf,
+             "tls-port %d\ntls-cert-file %s/server.crt\n"
+             "tls-key-file %s/server.key\ntls-ca-cert-file %s/ca.crt\n"
+             "tls-auth-clients %s\n%s\n",
+             port, certdir, certdir, certdir, auth_clients,
+             extra_conf != NULL ? extra_conf : "");
+    rc = tr_redis_start(r, 0, conf);
+    r->tls_port = port;
+    return rc;
+}
+
 void tr_redis_kill(tr_redis *r, int sig)
 {
     int st;
