@@ -1,17 +1,19 @@
 /*
  * What the Redis replay backend costs (issue 15), in one run:
  *
- * 1. per opened message, Redis state against in-process state: CPU of
- *    this process (getrusage) and of redis-server (INFO cpu), wall time,
- *    and Redis round trips (the backend's counters, confirmed by INFO
- *    commandstats);
- * 2. group throughput: `mqttseal sub --replay-redis` consumers (1, 2, 3)
- *    on $share/g/site/#, one `mqttseal pub -l` publisher at QoS 1, in
- *    messages per second fully received, with the CPU each process used,
- *    so that the output says what limits them.
+ * 1. per opened message, Redis state (plain TCP, and TLS) against
+ *    in-process state: CPU of this process (getrusage) and of
+ *    redis-server (INFO cpu), wall time, and Redis round trips (the
+ *    backend's counters, confirmed by INFO commandstats);
+ * 2. group throughput: `mqttseal sub --replay-redis` consumers (1, 2, 3,
+ *    and 3 over TLS) on $share/g/site/#, one `mqttseal pub -l` publisher
+ *    at QoS 1, in messages per second fully received, with the CPU each
+ *    process used, so that the output says what limits them.
  *
- * A private redis-server and mosquitto on free 127.0.0.1 ports, stopped
- * by their pid. Run: build/bench/redis_bench CLI [open_n] [group_n]
+ * A private redis-server (a plain and a TLS port, certificates made by
+ * tests/redis/mkcerts.sh for the run) and mosquitto on free 127.0.0.1
+ * ports, stopped by their pid.
+ * Run: build/bench/redis_bench CLI [open_n] [group_n]
  */
 #define _DEFAULT_SOURCE /* wait4 */
 #include <fcntl.h>
@@ -36,7 +38,7 @@
 extern char **environ;
 
 /* argv strings for the spawned CLI (posix_spawn wants char *). */
-static char cli[512], keyring[300], portbuf[16], url[400];
+static char cli[512], keyring[300], portbuf[16], url[1200];
 
 static double now_s(void)
 {
@@ -110,6 +112,45 @@ typedef struct open_cost {
     double cpu_us, wall_us, server_us, trips, calls;
 } open_cost;
 
+/* A context whose replay state is in Redis at rurl (pinged). */
+static mqttseal_ctx *redis_ctx(mqttseal_keyring *kr, const char *rurl,
+                               mqttseal_redis **r)
+{
+    mqttseal_ctx *ctx = tb_ctx(kr);
+    mqttseal_diag d;
+
+    if (mqttseal_redis_new_url(r, rurl, &d) != MQTTSEAL_OK ||
+        mqttseal_redis_attach(*r, ctx) != MQTTSEAL_OK ||
+        mqttseal_redis_ping(*r) != MQTTSEAL_OK) {
+        fprintf(stderr, "redis_bench: %s: %s\n", rurl, d.message);
+        exit(1);
+    }
+    return ctx;
+}
+
+static void print_redis_cost(const char *what, const open_cost *a,
+                             const open_cost *b, mqttseal_redis *r, int n)
+{
+    mqttseal_redis_stats st;
+
+    mqttseal_redis_get_stats(r, &st);
+    printf("   %-17s %7.2f us CPU here + %.2f us in redis-server, "
+           "%7.2f us wall\n",
+           what, b->cpu_us, b->server_us, b->wall_us);
+    printf("                     %.3f round trips/message (backend counters: "
+           "%llu round trips after %llu connect(s) for %llu checks)\n",
+           (double)(st.round_trips - st.connects) / n,
+           (unsigned long long)(st.round_trips - st.connects),
+           (unsigned long long)st.connects, (unsigned long long)st.checks);
+    printf("                     %.3f EVALSHA/EVAL calls/message (INFO "
+           "commandstats), %llu NOSCRIPT\n",
+           b->calls, (unsigned long long)st.noscript);
+    printf("                     ratio to in-process: %.1fx CPU here, %.1fx "
+           "CPU in all, %.1fx wall\n",
+           b->cpu_us / a->cpu_us, (b->cpu_us + b->server_us) / a->cpu_us,
+           b->wall_us / a->wall_us);
+}
+
 static open_cost open_all(mqttseal_ctx *rx, unsigned char (*env)[ENV_CAP],
                           const size_t *len, int n, redisContext *info)
 {
@@ -135,26 +176,25 @@ static open_cost open_all(mqttseal_ctx *rx, unsigned char (*env)[ENV_CAP],
     return k;
 }
 
-static void bench_open(const tr_redis *srv, int n)
+static void bench_open(const tr_redis *srv, const char *tls_base, int n)
 {
     mqttseal_keyring *kr = tb_keyring_root(1);
-    mqttseal_ctx *tx = tb_ctx(kr), *local = tb_ctx(kr), *shared = tb_ctx(kr);
+    mqttseal_ctx *tx = tb_ctx(kr), *local = tb_ctx(kr), *shared, *over_tls;
     unsigned char(*env)[ENV_CAP] = malloc((size_t)n * ENV_CAP);
     size_t *len = malloc((size_t)n * sizeof *len);
     redisContext *info = redisConnect("127.0.0.1", srv->port);
-    mqttseal_redis *r = NULL;
-    mqttseal_redis_stats st;
-    char rurl[400];
-    open_cost a, b;
+    mqttseal_redis *r = NULL, *rt = NULL;
+    char rurl[1200];
+    open_cost a, b, t;
 
-    snprintf(rurl, sizeof rurl, "%s?prefix=bench-open", srv->url);
-    if (env == NULL || len == NULL || info == NULL || info->err != 0 ||
-        mqttseal_redis_new_url(&r, rurl, NULL) != MQTTSEAL_OK ||
-        mqttseal_redis_attach(r, shared) != MQTTSEAL_OK ||
-        mqttseal_redis_ping(r) != MQTTSEAL_OK) {
+    if (env == NULL || len == NULL || info == NULL || info->err != 0) {
         fprintf(stderr, "redis_bench: setup failed\n");
         exit(1);
     }
+    snprintf(rurl, sizeof rurl, "%s?prefix=bench-open", srv->url);
+    shared = redis_ctx(kr, rurl, &r);
+    snprintf(rurl, sizeof rurl, "%s&prefix=bench-open-tls", tls_base);
+    over_tls = redis_ctx(kr, rurl, &rt);
     for (int i = 0; i < n; i++)
         if (mqttseal_seal(tx, env[i], ENV_CAP, &len[i], "site/t", 6,
                           (const unsigned char *)"0123456789abcdef0123456789"
@@ -164,34 +204,27 @@ static void bench_open(const tr_redis *srv, int n)
             exit(1);
     a = open_all(local, env, len, n, info);
     b = open_all(shared, env, len, n, info);
-    mqttseal_redis_get_stats(r, &st);
-    b.trips = (double)(st.round_trips - st.connects) / n;
+    t = open_all(over_tls, env, len, n, info);
     printf("1. Cost per opened message (%d messages, 64-byte payload, one "
-           "process, Redis on 127.0.0.1 TCP)\n",
+           "process, Redis on 127.0.0.1)\n",
            n);
     printf("   in-process state: %7.2f us CPU, %7.2f us wall, 0 round trips\n",
            a.cpu_us, a.wall_us);
-    printf("   Redis state:      %7.2f us CPU here + %.2f us in redis-server, "
-           "%7.2f us wall\n",
-           b.cpu_us, b.server_us, b.wall_us);
-    printf("                     %.3f round trips/message (backend counters: "
-           "%llu round trips after %llu connect(s) for %llu checks)\n",
-           b.trips, (unsigned long long)(st.round_trips - st.connects),
-           (unsigned long long)st.connects, (unsigned long long)st.checks);
-    printf("                     %.3f EVALSHA/EVAL calls/message (INFO "
-           "commandstats), %llu NOSCRIPT\n",
-           b.calls, (unsigned long long)st.noscript);
-    printf("   ratio Redis/in-process: %.1fx CPU here, %.1fx CPU in all, "
-           "%.1fx wall\n",
-           b.cpu_us / a.cpu_us, (b.cpu_us + b.server_us) / a.cpu_us,
-           b.wall_us / a.wall_us);
+    print_redis_cost("Redis, TCP:", &a, &b, r, n);
+    print_redis_cost("Redis, TLS 1.3:", &a, &t, rt, n);
+    printf("   TLS/TCP: %.2fx CPU here, %.2fx CPU in redis-server, %.2fx "
+           "wall\n",
+           t.cpu_us / b.cpu_us, t.server_us / b.server_us,
+           t.wall_us / b.wall_us);
     printf("   (the wall time is the round trip: the open waits for the "
            "script's answer\n    on one connection, so one thread opens "
            "at most 1 / wall messages per second)\n\n");
     mqttseal_redis_free(r);
+    mqttseal_redis_free(rt);
     redisFree(info);
     free(env);
     free(len);
+    mqttseal_ctx_free(over_tls);
     mqttseal_ctx_free(shared);
     mqttseal_ctx_free(local);
     mqttseal_ctx_free(tx);
@@ -204,7 +237,9 @@ typedef struct consumer {
     pid_t pid;
     char out[300];
     long off, lines;
-    int bol; /* at the start of a line */
+    int bol;      /* at the start of a line */
+    size_t k;     /* bytes of this line seen (a line can arrive in two */
+    char head[5]; /* reads: both persist between polls) */
 } consumer;
 
 static pid_t spawn(char *const argv[], const char *in, const char *out)
@@ -230,8 +265,6 @@ static int poll_consumer(consumer *c)
 {
     FILE *f = fopen(c->out, "r");
     int ch, subscribed = 0;
-    char probe[12];
-    size_t k = 0;
 
     if (f == NULL)
         return 0;
@@ -239,11 +272,12 @@ static int poll_consumer(consumer *c)
     while ((ch = getc(f)) != EOF) {
         c->off++;
         if (c->bol)
-            k = 0;
-        if (k < sizeof probe)
-            probe[k++] = (char)ch;
-        if (k == 5 && memcmp(probe, "site/", 5) == 0)
-            c->lines++;
+            c->k = 0;
+        if (c->k < sizeof c->head) {
+            c->head[c->k++] = (char)ch;
+            if (c->k == 5 && memcmp(c->head, "site/", 5) == 0)
+                c->lines++;
+        }
         c->bol = ch == '\n';
     }
     fclose(f);
@@ -381,7 +415,7 @@ static void print_run(const char *what, int k, const group_run *g, int n)
                "Redis round trip each), not CPU\n");
 }
 
-static void bench_group(const tr_redis *srv, int n)
+static void bench_group(const tr_redis *srv, const char *tls_base, int n)
 {
     char dir[] = "/tmp/mqttseal-redis-bench-XXXXXX", lines[300];
     redisContext *info = redisConnect("127.0.0.1", srv->port);
@@ -411,14 +445,21 @@ static void bench_group(const tr_redis *srv, int n)
            "lines) to $share/g/site/#,\n   `mqttseal sub -v` consumers, "
            "messages per second fully received (%d messages)\n",
            n);
-    for (int k = 1; k <= MAX_CONSUMERS + 1; k++) {
-        int kk = k <= MAX_CONSUMERS ? k : 1;
+    /* 1, 2, 3 consumers on Redis, 3 on Redis over TLS, 1 in-process */
+    for (int k = 1; k <= MAX_CONSUMERS + 2; k++) {
+        int kk = k <= MAX_CONSUMERS + 1 ? (k <= MAX_CONSUMERS ? k : 3) : 1;
+        int tls = k == MAX_CONSUMERS + 1;
         group_run g;
 
-        snprintf(url, sizeof url, "%s?prefix=bench-group-%d", srv->url, k);
-        g = group(kk, k <= MAX_CONSUMERS, &b, info, lines, n, dir);
-        print_run(k <= MAX_CONSUMERS ? "Redis state:" : "in-process state:", kk,
-                  &g, n);
+        if (tls)
+            snprintf(url, sizeof url, "%s&prefix=bench-group-%d", tls_base, k);
+        else
+            snprintf(url, sizeof url, "%s?prefix=bench-group-%d", srv->url, k);
+        g = group(kk, k <= MAX_CONSUMERS + 1, &b, info, lines, n, dir);
+        print_run(tls                  ? "Redis over TLS:"
+                  : k <= MAX_CONSUMERS ? "Redis state:"
+                                       : "in-process state:",
+                  kk, &g, n);
         if (g.got != n) {
             fprintf(stderr, "redis_bench: only %ld of %d received\n", g.got, n);
             exit(1);
@@ -439,19 +480,30 @@ int main(int argc, char **argv)
 {
     int open_n = argc > 2 ? atoi(argv[2]) : 20000;
     int group_n = argc > 3 ? atoi(argv[3]) : 20000;
+    char certs[] = "/tmp/mqttseal-bench-certs-XXXXXX", cmd[600], tls_base[1000];
     tr_redis srv;
 
     if (argc < 2 || open_n <= 0 || group_n <= 0) {
         fprintf(stderr, "usage: redis_bench CLI [open_n] [group_n]\n");
         return 2;
     }
-    if (mqttseal_init() != MQTTSEAL_OK || tr_redis_start(&srv, 0, NULL) != 0)
+    if (mkdtemp(certs) == NULL)
         return 1;
+    snprintf(cmd, sizeof cmd, "sh '%s' '%s'", MQTTSEAL_MKCERTS, certs);
+    if (mqttseal_init() != MQTTSEAL_OK || system(cmd) != 0 ||
+        tr_redis_start_tls(&srv, certs, "yes", NULL) != 0)
+        return 1;
+    /* rediss:// with client certificates, as the TLS port demands */
+    snprintf(tls_base, sizeof tls_base,
+             "rediss://127.0.0.1:%d/0?cacert=%s/ca.crt&cert=%s/client.crt&"
+             "key=%s/client.key",
+             srv.tls_port, certs, certs, certs);
     signal(SIGPIPE, SIG_IGN);
     setvbuf(stdout, NULL, _IOLBF, 0);
-    bench_open(&srv, open_n);
+    bench_open(&srv, tls_base, open_n);
     snprintf(cli, sizeof cli, "%s", argv[1]);
-    bench_group(&srv, group_n);
+    bench_group(&srv, tls_base, group_n);
     tr_redis_stop(&srv);
-    return 0;
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", certs);
+    return system(cmd) == 0 ? 0 : 1;
 }
