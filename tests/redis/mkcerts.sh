@@ -2,7 +2,8 @@
 # Test certificates for TLS to Redis, made fresh in DIR by each test run
 # (nothing secret is committed): a CA, a server certificate for localhost
 # and 127.0.0.1, a client certificate, and a rogue CA with a client
-# certificate of its own. EC P-256, valid for two days.
+# certificate of its own. EC P-256, valid for two days. cadir/ holds the
+# CA in a hashed directory (for cacertdir=).
 #   tests/redis/mkcerts.sh DIR
 set -eu
 dir=$1
@@ -36,3 +37,6 @@ extendedKeyUsage=serverAuth"
 leaf client ca consumer "extendedKeyUsage=clientAuth"
 leaf rogue-client rogue-ca consumer "extendedKeyUsage=clientAuth"
 chmod 644 ./*.crt
+mkdir -p cadir
+cp ca.crt cadir/
+openssl rehash cadir 2> /dev/null || c_rehash cadir > /dev/null

@@ -43,7 +43,10 @@ static int group_setup(void **state)
     snprintf(cmd, sizeof cmd, "sh '%s' '%s'", mk, certs);
     if (system(cmd) != 0)
         return -1;
-    return tr_redis_start_tls(&srv, certs, "yes", "requirepass " PASSWORD);
+    return tr_redis_start_tls(&srv, certs, "yes",
+                              "requirepass " PASSWORD "\n"
+                              "tls-ciphersuites TLS_AES_256_GCM_SHA384:"
+                              "TLS_AES_128_GCM_SHA256");
 }
 
 static int group_teardown(void **state)
@@ -210,6 +213,20 @@ static void tls_options_checked(void **state)
 
 /* ---- replay state over TLS ------------------------------------------- */
 
+/* The server offers AES-GCM suites only (group_setup): a client pinned
+ * to ChaCha20 shares none, one pinned to AES-256-GCM connects. */
+static void pinned_ciphers_work(void)
+{
+    mqttseal_redis *r =
+        good_backend("&ciphersuites=TLS_CHACHA20_POLY1305_SHA256");
+
+    expect_refused(r, "TLS");
+    mqttseal_redis_free(r);
+    r = good_backend("&ciphersuites=TLS_AES_256_GCM_SHA384");
+    assert_int_equal(mqttseal_redis_ping(r), MQTTSEAL_OK);
+    mqttseal_redis_free(r);
+}
+
 static void replay_state_over_tls(void **state)
 {
     mqttseal_redis *r = good_backend(NULL);
@@ -223,6 +240,7 @@ static void replay_state_over_tls(void **state)
     assert_int_equal(mqttseal_redis_ping(r), MQTTSEAL_OK);
     for (int i = 0; i < 20; i++)
         s[i] = seal_one(tx, "over tls");
+    pinned_ciphers_work();
     for (int i = 0; i < 20; i++)
         assert_int_equal(open_one(i % 2 ? a : b, &s[i]), MQTTSEAL_OK);
     for (int i = 0; i < 20; i++) /* each replay through the other one */
@@ -308,6 +326,14 @@ static void server_certificate_refused(void **state)
     mqttseal_redis_free(r);
     /* By DNS name: the certificate names localhost. */
     tls_url(url, sizeof url, "localhost", srv.tls_port, "client", NULL);
+    r = backend(url);
+    assert_int_equal(mqttseal_redis_ping(r), MQTTSEAL_OK);
+    mqttseal_redis_free(r);
+    /* The CA from a hashed directory instead of a file. */
+    snprintf(url, sizeof url,
+             "rediss://:" PASSWORD "@127.0.0.1:%d?cacertdir=%s/cadir&cert=%s/"
+             "client.crt&key=%s/client.key",
+             srv.tls_port, certs, certs, certs);
     r = backend(url);
     assert_int_equal(mqttseal_redis_ping(r), MQTTSEAL_OK);
     mqttseal_redis_free(r);
