@@ -22,16 +22,23 @@ export function keyrings(...filters) {
 }
 
 /** Runs a command to its end; resolves with its stdout (rejects on a
- * non-zero status). */
+ * non-zero status). Without input its stdin is /dev/null. A command that
+ * exits without reading its input (mosquitto_pub -m) closes the pipe
+ * under us: that EPIPE is no failure, its exit status says how it went. */
 export function run(cmd, args, input) {
   return new Promise((resolve, reject) => {
-    const p = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    const p = spawn(cmd, args,
+      { stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
     const out = [], err = [];
     p.stdout.on('data', (d) => out.push(d));
     p.stderr.on('data', (d) => err.push(d));
+    p.on('error', reject);
     p.on('close', (rc) => (rc === 0 ? resolve(Buffer.concat(out))
       : reject(new Error(`${cmd} ${args.join(' ')}: status ${rc}: ${Buffer.concat(err)}`))));
-    p.stdin.end(input ?? '');
+    if (input !== undefined) {
+      p.stdin.on('error', (e) => { if (e.code !== 'EPIPE') reject(e); });
+      p.stdin.end(input);
+    }
   });
 }
 
