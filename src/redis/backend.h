@@ -27,6 +27,9 @@ int ms_redis_check_tls(const mqttseal_redis_options *o, mqttseal_diag *d);
 int ms_tls_opts_copy(ms_tls_opts *t, const mqttseal_redis_options *o);
 void ms_tls_opts_free(ms_tls_opts *t);
 
+/** Zero a secret string, then free it. NULL is ignored. */
+void ms_redis_wipe_free(char *s);
+
 /** printf into diag->message when it is not NULL; returns E_INVALID. */
 int ms_redis_diag(mqttseal_diag *diag, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

@@ -62,16 +62,6 @@ static char *dup_or_null(const char *s, int *nomem)
     return d;
 }
 
-static void wipe_free(char *s)
-{
-    if (s != NULL) {
-        volatile char *p = s;
-        while (*p != '\0')
-            *p++ = 0;
-        free(s);
-    }
-}
-
 static void unref(mqttseal_redis *r)
 {
     if (r == NULL || atomic_fetch_sub(&r->refs, 1) != 1)
@@ -81,7 +71,7 @@ static void unref(mqttseal_redis *r)
     free(r->host);
     free(r->unix_path);
     free(r->user);
-    wipe_free(r->password);
+    ms_redis_wipe_free(r->password);
     free(r->prefix);
     ms_tls_opts_free(&r->tls);
     free(r);
@@ -256,7 +246,8 @@ static void leave_parents(mqttseal_redis *r)
     }
 }
 
-static int connect_now(mqttseal_redis *r)
+/* Connected (*fresh, if given, is set when that took a new connection). */
+static int connect_now(mqttseal_redis *r, int *fresh)
 {
     ms_conn_target t = {r->host, r->unix_path, r->port, r->timeout_ms,
                         r->use_tls ? &r->tls : NULL};
@@ -280,6 +271,8 @@ static int connect_now(mqttseal_redis *r)
     }
     r->st.connects++;
     r->err[0] = '\0';
+    if (fresh != NULL)
+        *fresh = 1;
     return MQTTSEAL_OK;
 }
 
@@ -333,15 +326,12 @@ static int check_locked(mqttseal_redis *r, const char *key, size_t klen,
                         char args[5][24])
 {
     for (int attempt = 0; attempt < 2; attempt++) {
-        int fresh;
-
-        leave_parents(r);
-        fresh = !ms_client_is_open(&r->c);
+        int fresh = 0;
         redisReply *rep;
 
-        if (fresh)
-            r->retry_at = attempt > 0 ? 0 : r->retry_at;
-        if (connect_now(r) != MQTTSEAL_OK)
+        if (attempt > 0)
+            r->retry_at = 0; /* the reused connection broke: at once */
+        if (connect_now(r, &fresh) != MQTTSEAL_OK)
             return MQTTSEAL_E_REPLAY_BACKEND;
         if ((rep = run_script(r, key, klen, args)) != NULL) {
             int rc = verdict(r, rep);
@@ -427,7 +417,7 @@ int mqttseal_redis_ping(mqttseal_redis *r)
         return MQTTSEAL_E_INVALID;
     pthread_mutex_lock(&r->lock);
     r->retry_at = 0;
-    if ((rc = connect_now(r)) == MQTTSEAL_OK) {
+    if ((rc = connect_now(r, NULL)) == MQTTSEAL_OK) {
         const char *ping[1] = {"PING"};
 
         r->st.round_trips++;

@@ -297,7 +297,7 @@ int ms_redis_parse_url(ms_redis_url *u, const char *url, mqttseal_diag *diag)
     return rc;
 }
 
-static void wipe_free(char *s)
+void ms_redis_wipe_free(char *s)
 {
     if (s != NULL) {
         volatile char *p = s;
@@ -312,7 +312,7 @@ void ms_redis_url_free(ms_redis_url *u)
     free(u->host);
     free(u->unix_path);
     free(u->user);
-    wipe_free(u->password);
+    ms_redis_wipe_free(u->password);
     free(u->prefix);
     ms_tls_opts_free(&u->tls);
     memset(u, 0, sizeof *u);
