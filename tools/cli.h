@@ -77,6 +77,10 @@ int cli_check_topic(const char *cmd, const char *topic);
 
 /* ---- keyrings (cli_keyring.c) -------------------------------------- */
 
+/* A load diagnostic without its leading "line N: " (the caller says
+ * where), or rc's text when there is none. */
+const char *cli_diag_text(const mqttseal_diag *d, int rc);
+
 /*
  * Load a keyring file; on failure print one line that says what to do and
  * return CLI_FILE (*out stays NULL). Returns CLI_OK on success.

@@ -8,8 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* The diagnostic text without a leading "line N: " (we say it ourselves). */
-static const char *without_line(const mqttseal_diag *d, int rc)
+const char *cli_diag_text(const mqttseal_diag *d, int rc)
 {
     char prefix[32];
     size_t n;
@@ -44,7 +43,7 @@ static int load_error(const char *path, int rc, const mqttseal_diag *d)
         return cli_fail(CLI_FILE,
                         "keyring '%s' line %u: %s (fix that line, or "
                         "recreate the file with mqttseal keygen/grant)",
-                        path, d->line, without_line(d, rc));
+                        path, d->line, cli_diag_text(d, rc));
     return cli_fail(CLI_FILE,
                     "keyring '%s' is not usable: %s (recreate it with "
                     "mqttseal keygen/grant)",

@@ -7,18 +7,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-/* The diagnostic without its "line N: " prefix (we say it ourselves). */
-static const char *diag_text(const mqttseal_diag *d, int rc)
-{
-    char prefix[32];
-    size_t n;
-
-    if (d->message[0] == '\0')
-        return mqttseal_strerror(rc);
-    n = (size_t)snprintf(prefix, sizeof prefix, "line %u: ", d->line);
-    return strncmp(d->message, prefix, n) == 0 ? d->message + n : d->message;
-}
-
 /* 1 (after printing why) when path is absent or not a file. */
 static int file_missing(const char *what, const char *path, const char *fix)
 {
@@ -66,9 +54,9 @@ int cli_load_signer(const char *path, mqttseal_signer **out)
         return cli_fail(CLI_FILE,
                         "signer key '%s' line %u: %s (recreate it with "
                         "mqttseal signer-keygen)",
-                        path, d.line, diag_text(&d, rc));
+                        path, d.line, cli_diag_text(&d, rc));
     return cli_fail(CLI_FILE, "cannot use signer key '%s': %s", path,
-                    diag_text(&d, rc));
+                    cli_diag_text(&d, rc));
 }
 
 int cli_load_trust(const char *path, mqttseal_trust **out)
@@ -94,9 +82,9 @@ int cli_load_trust(const char *path, mqttseal_trust **out)
         return cli_fail(CLI_FILE,
                         "trust list '%s' line %u: %s (fix that line; see "
                         "mqttseal trust --help)",
-                        path, d.line, diag_text(&d, rc));
+                        path, d.line, cli_diag_text(&d, rc));
     return cli_fail(CLI_FILE, "cannot use trust list '%s': %s", path,
-                    diag_text(&d, rc));
+                    cli_diag_text(&d, rc));
 }
 
 void cli_signer_id_hex(const unsigned char id[MQTTSEAL_SIGNERIDBYTES],

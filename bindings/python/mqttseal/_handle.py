@@ -88,3 +88,13 @@ def new_ptr(fn, *args):
     out = ctypes.c_void_p()
     rc = fn(ctypes.byref(out), *args)
     return rc, out
+
+
+def text_arg(s, what):
+    """str (UTF-8) or bytes-like as bytes, for a C string argument."""
+    if isinstance(s, str):
+        return s.encode("utf-8")
+    if isinstance(s, (bytes, bytearray, memoryview)):
+        return bytes(s)
+    raise TypeError("%s must be str or bytes, not %s"
+                    % (what, type(s).__name__))

@@ -18,6 +18,7 @@ import os
 
 from . import _lib
 from ._handle import Handle, new_ptr
+from ._handle import text_arg as _text
 from .errors import (InvalidArgumentError, NoPrimaryError, check,
                      check_diag)
 
@@ -29,15 +30,6 @@ KeyInfo.__doc__ = """One keyring entry: what it grants, never its key.
 
 key_id: int; filter: str ("#", "a/b/#" or an exact topic); expires: Unix
 seconds, 0 = never; is_primary: bool."""
-
-
-def _text(s, what):
-    if isinstance(s, str):
-        return s.encode("utf-8")
-    if isinstance(s, (bytes, bytearray, memoryview)):
-        return bytes(s)
-    raise TypeError("%s must be str or bytes, not %s"
-                    % (what, type(s).__name__))
 
 
 def _path(p):

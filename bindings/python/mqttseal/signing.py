@@ -22,18 +22,10 @@ import os
 
 from . import _lib, sizes
 from ._handle import Handle, new_ptr
+from ._handle import text_arg as _text
 from .errors import InvalidArgumentError, check, check_diag
 
 _c = _lib.lib
-
-
-def _text(s, what):
-    if isinstance(s, str):
-        return s.encode("utf-8")
-    if isinstance(s, (bytes, bytearray, memoryview)):
-        return bytes(s)
-    raise TypeError("%s must be str or bytes, not %s"
-                    % (what, type(s).__name__))
 
 
 def signer_id_of(public_key):
