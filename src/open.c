@@ -56,19 +56,20 @@ static int check_backend(ms_backend *b, const mqttseal_header *h,
     return rc;
 }
 
+/* max_age_ms: the age this message's freshness was checked against (the
+ * snapshot's), also the one a shared store's expiry is computed from. */
 static int check_replay(mqttseal_ctx *ctx, const mqttseal_header *h,
-                        const uint64_t *now_ms)
+                        uint64_t max_age_ms, const uint64_t *now_ms)
 {
     int rc = MQTTSEAL_OK;
 
     pthread_mutex_lock(&ctx->lock);
     if (ctx->replay_on && ctx->backend != NULL) {
         ms_backend *b = ctx->backend;
-        uint64_t max_age = ctx->max_age_ms;
 
         atomic_fetch_add(&b->refs, 1);
         pthread_mutex_unlock(&ctx->lock);
-        return check_backend(b, h, max_age);
+        return check_backend(b, h, max_age_ms);
     }
     if (ctx->replay_on &&
         (ctx->replay != NULL || (rc = ms_ctx_replay_ready(ctx)) == 0)) {
@@ -148,7 +149,7 @@ static int open_checks(mqttseal_ctx *ctx, unsigned char *out, const char *topic,
         rc = check_fresh(snap, h, now_ms);
     }
     if (rc == MQTTSEAL_OK) {
-        rc = check_replay(ctx, h, now_ms);
+        rc = check_replay(ctx, h, snap->max_age_ms, now_ms);
     }
     if (rc == MQTTSEAL_OK) {
         h->payload_len = payload_len;
