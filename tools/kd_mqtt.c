@@ -151,6 +151,7 @@ struct agent {
     pthread_mutex_t lock;
     char status[512];
     int status_dirty;
+    pthread_mutex_t held_lock; /* pending: the callback and agent_run */
     struct pending pending[AGENT_PENDING_MAX];
     int npending;
 };
@@ -249,14 +250,22 @@ static void hold(struct agent *a, const char *topic, const unsigned char *p,
 {
     struct pending *q;
 
-    if (a->npending == AGENT_PENDING_MAX)
+    if (a->npending == AGENT_PENDING_MAX) {
+        fprintf(stderr,
+                "mqttseal agent: refused message on %s: %s (%d messages "
+                "already held for a key id)\n",
+                topic, mqttseal_strerror(MQTTSEAL_E_UNKNOWN_KEY),
+                AGENT_PENDING_MAX);
         return;
+    }
     q = &a->pending[a->npending];
     q->topic = strdup(topic);
     q->payload = malloc(n ? n : 1);
     if (q->topic == NULL || q->payload == NULL) {
         free(q->topic);
         free(q->payload);
+        fprintf(stderr, "mqttseal agent: refused message on %s: %s\n", topic,
+                mqttseal_strerror(MQTTSEAL_E_NOMEM));
         return;
     }
     memcpy(q->payload, p, n);
@@ -297,29 +306,48 @@ static void on_data(struct agent *a, const char *topic, const unsigned char *p,
         hold(a, topic, p, n);
 }
 
-/* After an update (and on a timer): open what was held; drop what is
- * older than AGENT_PENDING_S. */
-static void retry_pending(struct agent *a)
+/* Refuse (with the reason) and drop what was held AGENT_PENDING_S or
+ * longer. held_lock held. */
+static void expire_pending(struct agent *a)
 {
     int k = 0;
     time_t now = time(NULL);
 
     for (int i = 0; i < a->npending; i++) {
         struct pending *q = &a->pending[i];
-        int rc = open_print(a, q->topic, q->payload, q->len);
-        if (rc == MQTTSEAL_E_UNKNOWN_KEY && now - q->at < AGENT_PENDING_S) {
+        if (now - q->at < AGENT_PENDING_S) {
             a->pending[k++] = *q;
             continue;
         }
-        if (rc == MQTTSEAL_E_UNKNOWN_KEY)
-            fprintf(stderr,
-                    "mqttseal agent: refused message on %s: %s "
-                    "(no update brought its key id within %d s)\n",
-                    q->topic, mqttseal_strerror(rc), AGENT_PENDING_S);
+        fprintf(stderr,
+                "mqttseal agent: refused message on %s: %s "
+                "(no update brought its key id within %d s)\n",
+                q->topic, mqttseal_strerror(MQTTSEAL_E_UNKNOWN_KEY),
+                AGENT_PENDING_S);
         free(q->topic);
         free(q->payload);
     }
     a->npending = k;
+}
+
+/* After an update: open what was held (what still lacks its key stays
+ * held); then the expiry. held_lock held. */
+static void retry_pending(struct agent *a)
+{
+    int k = 0;
+
+    for (int i = 0; i < a->npending; i++) {
+        struct pending *q = &a->pending[i];
+        if (open_print(a, q->topic, q->payload, q->len) ==
+            MQTTSEAL_E_UNKNOWN_KEY) {
+            a->pending[k++] = *q;
+            continue;
+        }
+        free(q->topic);
+        free(q->payload);
+    }
+    a->npending = k;
+    expire_pending(a);
 }
 
 static int arrived(void *context, char *topic, int topic_len,
@@ -328,12 +356,14 @@ static int arrived(void *context, char *topic, int topic_len,
     struct agent *a = context;
     size_t tl = topic_len > 0 ? (size_t)topic_len : strlen(topic);
 
+    pthread_mutex_lock(&a->held_lock);
     if (tl == strlen(a->control) && memcmp(topic, a->control, tl) == 0) {
         on_update(a, m->payload, (size_t)m->payloadlen);
         retry_pending(a);
     } else if (!(tl == strlen(a->status_topic) &&
                  memcmp(topic, a->status_topic, tl) == 0))
         on_data(a, topic, m->payload, (size_t)m->payloadlen);
+    pthread_mutex_unlock(&a->held_lock);
     MQTTClient_freeMessage(&m);
     MQTTClient_free(topic);
     return 1;
@@ -496,6 +526,9 @@ static void agent_run(struct agent *a, MQTTClient cl)
     while (!stop) {
         long elapsed_ms;
         agent_flush_status(a, cl);
+        pthread_mutex_lock(&a->held_lock);
+        expire_pending(a); /* even when no update comes */
+        pthread_mutex_unlock(&a->held_lock);
         if (a->pub != NULL && (a->count == 0 || sent < a->count))
             agent_publish(a, cl, &sent);
         sleep_ms(a->pub != NULL ? a->interval_ms : 50);
@@ -522,6 +555,7 @@ int cmd_agent(int argc, char **argv)
     a.prefix = KD_PREFIX_DEFAULT;
     a.interval_ms = 100;
     pthread_mutex_init(&a.lock, NULL);
+    pthread_mutex_init(&a.held_lock, NULL);
     if ((rc = agent_parse(argc, argv, &a)) != CLI_OK)
         return rc < 0 ? CLI_OK : rc;
     if ((rc = agent_load(&a)) != CLI_OK)

@@ -103,3 +103,19 @@ echo "3 devices x 3 senders x $N messages: none lost, none duplicated"
     fail "late d1: $(cat d1.late.err)"
 grep -q 'primary=4 keys=' d1.late.err || fail "late d1: $(cat d1.late.err)"
 echo "an offline device applied the newest of two pushed rotations on reconnect"
+
+# A message under a key id no update ever brings is held, then refused
+# with its reason after 10 s even though nothing else arrives (the agent's
+# own timer, not the next update, ends the wait).
+"$M" keygen --id 77 stranger.keyring > /dev/null
+"$M" agent --device d2.device --keyring d2.keyring --trust d2.trust \
+    -h 127.0.0.1 -p "$PORT" --control-prefix "$CP" --id "$PFX-d2" \
+    --sub "$PFX/fleet/#" --exit-after 13 2> d2.held.err &
+held_pid=$!
+sleep 1
+"$M" pub --keyring stranger.keyring -h 127.0.0.1 -p "$PORT" -q 1 \
+    -t "$PFX/fleet/stranger" -m "under an unknown key id"
+wait "$held_pid" || fail "agent failed: $(cat d2.held.err)"
+[ "$(grep -c 'no update brought its key id within 10 s' d2.held.err)" = 1 ] ||
+    fail "held message not refused on time: $(cat d2.held.err)"
+echo "a message under an unknown key id was refused after 10 s with no update"
