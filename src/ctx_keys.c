@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "ctx.h"
+#include "replay.h"
 #include "forkgen.h"
 #include "keyring.h"
 
@@ -124,7 +125,8 @@ int ms_ctx_key_lookup(mqttseal_ctx *ctx, ms_keyreq *req, ms_snapshot *snap,
 }
 
 /* XChaCha20's subkey: HChaCha20 of the first 16 nonce bytes, sid || 0^4,
- * which stay the same for a whole session (docs/FORMAT.md section 3). */
+ * which stay the same for a whole session (docs/FORMAT.md section 3);
+ * with it, once per session as well, the session's replay id. */
 void ms_ctx_subkey(ms_keyreq *req)
 {
     unsigned char in[crypto_core_hchacha20_INPUTBYTES] = {0};
@@ -134,6 +136,7 @@ void ms_ctx_subkey(ms_keyreq *req)
     }
     memcpy(in, req->slot.sid, MQTTSEAL_SESSIONIDBYTES);
     crypto_core_hchacha20(req->slot.sub, in, req->slot.key, NULL);
+    ms_replay_id(req->slot.rid, req->slot.key, req->slot.sid);
     req->slot.has_sub = 1;
     req->sub_new = 1;
 }
@@ -163,7 +166,8 @@ void ms_ctx_key_remember(mqttseal_ctx *ctx, ms_keyreq *req)
     }
     if (req->kr_gen == ctx->kr_gen && req->sub_new) {
         ms_keycache_set_sub(ctx->cache, req->hash, req->key_id, req->topic,
-                            req->topic_len, req->slot.sid, req->slot.sub);
+                            req->topic_len, req->slot.sid, req->slot.sub,
+                            req->slot.rid);
     }
     pthread_mutex_unlock(&ctx->lock);
 }

@@ -27,6 +27,7 @@ typedef struct entry {
     char *topic;
     size_t topic_len;
     unsigned char sub_sid[MQTTSEAL_SESSIONIDBYTES];
+    unsigned char sub_rid[MQTTSEAL_SESSIONIDBYTES];
     unsigned char has_sub;
 } entry;
 
@@ -269,6 +270,7 @@ static void copy_out(const ms_keycache *c, uint32_t i, ms_keyslot *out)
                    memcmp(e->sub_sid, out->sid, MQTTSEAL_SESSIONIDBYTES) == 0;
     if (out->has_sub) {
         memcpy(out->sub, slot + MQTTSEAL_KEYBYTES, MQTTSEAL_KEYBYTES);
+        memcpy(out->rid, e->sub_rid, MQTTSEAL_SESSIONIDBYTES);
     } else {
         memcpy(out->key, slot, MQTTSEAL_KEYBYTES);
     }
@@ -326,7 +328,8 @@ int ms_keycache_get_hashed(ms_keycache *c, uint64_t h, uint32_t key_id,
 void ms_keycache_set_sub(ms_keycache *c, uint64_t h, uint32_t key_id,
                          const char *t, size_t t_len,
                          const unsigned char sid[MQTTSEAL_SESSIONIDBYTES],
-                         const unsigned char sub[MQTTSEAL_KEYBYTES])
+                         const unsigned char sub[MQTTSEAL_KEYBYTES],
+                         const unsigned char rid[MQTTSEAL_SESSIONIDBYTES])
 {
     uint32_t i = find(c, h, key_id, t, t_len);
 
@@ -334,6 +337,7 @@ void ms_keycache_set_sub(ms_keycache *c, uint64_t h, uint32_t key_id,
         memcpy(c->keys + (size_t)i * SLOT_BYTES + MQTTSEAL_KEYBYTES, sub,
                MQTTSEAL_KEYBYTES);
         memcpy(c->entries[i].sub_sid, sid, MQTTSEAL_SESSIONIDBYTES);
+        memcpy(c->entries[i].sub_rid, rid, MQTTSEAL_SESSIONIDBYTES);
         c->entries[i].has_sub = 1;
     }
 }

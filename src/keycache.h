@@ -21,6 +21,7 @@ typedef struct ms_keyslot {
     const unsigned char *sid; /* in: the sender session, or NULL */
     unsigned char key[MQTTSEAL_KEYBYTES];
     unsigned char sub[MQTTSEAL_KEYBYTES]; /* right after key: wiped as one */
+    unsigned char rid[MQTTSEAL_SESSIONIDBYTES]; /* sid's replay id, with sub */
     int has_sub;
     int64_t expires;
 } ms_keyslot;
@@ -62,11 +63,13 @@ int ms_keycache_get_head(const ms_keycache *c, uint32_t key_id, const char *t,
 int ms_keycache_get_hashed(ms_keycache *c, uint64_t h, uint32_t key_id,
                            const char *t, size_t t_len, ms_keyslot *out);
 
-/** Remember sub as the session subkey of sid for an entry present. */
+/** Remember sub and rid as the session subkey and replay id of sid for an
+ *  entry present. */
 void ms_keycache_set_sub(ms_keycache *c, uint64_t h, uint32_t key_id,
                          const char *t, size_t t_len,
                          const unsigned char sid[MQTTSEAL_SESSIONIDBYTES],
-                         const unsigned char sub[MQTTSEAL_KEYBYTES]);
+                         const unsigned char sub[MQTTSEAL_KEYBYTES],
+                         const unsigned char rid[MQTTSEAL_SESSIONIDBYTES]);
 
 /** ms_keycache_put with h = ms_keycache_hash(...) given. */
 int ms_keycache_put_hashed(ms_keycache *c, uint64_t h, uint32_t key_id,

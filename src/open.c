@@ -46,20 +46,22 @@ static int check_fresh(const ms_snapshot *snap, const mqttseal_header *h,
 /* A store shared with other processes answers outside the lock: a round
  * trip must not stall the threads that seal. */
 static int check_backend(ms_backend *b, const mqttseal_header *h,
-                         uint64_t max_age_ms)
+                         const unsigned char *rid, uint64_t max_age_ms)
 {
-    int rc = b->b.accept(b->b.state, h->key_id, h->session_id, h->seq,
-                         h->has_timestamp,
+    int rc = b->b.accept(b->b.state, h->key_id, rid, h->seq, h->has_timestamp,
                          h->has_timestamp ? h->timestamp_ms : 0, max_age_ms);
 
     ms_backend_unref(b);
     return rc;
 }
 
-/* max_age_ms: the age this message's freshness was checked against (the
- * snapshot's), also the one a shared store's expiry is computed from. */
+/* The session is known by its replay id rid (ms_ctx_subkey), not its
+ * bare session id. max_age_ms: the age this message's freshness was
+ * checked against (the snapshot's), also the one a shared store's expiry
+ * is computed from. */
 static int check_replay(mqttseal_ctx *ctx, const mqttseal_header *h,
-                        uint64_t max_age_ms, const uint64_t *now_ms)
+                        const unsigned char *rid, uint64_t max_age_ms,
+                        const uint64_t *now_ms)
 {
     int rc = MQTTSEAL_OK;
 
@@ -69,12 +71,12 @@ static int check_replay(mqttseal_ctx *ctx, const mqttseal_header *h,
 
         atomic_fetch_add(&b->refs, 1);
         pthread_mutex_unlock(&ctx->lock);
-        return check_backend(b, h, max_age_ms);
+        return check_backend(b, h, rid, max_age_ms);
     }
     if (ctx->replay_on &&
         (ctx->replay != NULL || (rc = ms_ctx_replay_ready(ctx)) == 0)) {
         /* 0: the replay state reads the clock itself if it needs it. */
-        rc = ms_replay_accept(ctx->replay, h->key_id, h->session_id, h->seq,
+        rc = ms_replay_accept(ctx->replay, h->key_id, rid, h->seq,
                               h->has_timestamp, h->timestamp_ms, *now_ms);
     }
     pthread_mutex_unlock(&ctx->lock);
@@ -108,7 +110,8 @@ static int decrypt(unsigned char *out, const unsigned char *env,
 static int open_keyed(mqttseal_ctx *ctx, unsigned char *out, const char *topic,
                       size_t tlen, const unsigned char *env,
                       const mqttseal_header *h, uint64_t *now_ms,
-                      ms_snapshot *snap)
+                      ms_snapshot *snap,
+                      unsigned char rid[MQTTSEAL_SESSIONIDBYTES])
 {
     ms_keyreq req;
     ad_buf ad;
@@ -126,6 +129,7 @@ static int open_keyed(mqttseal_ctx *ctx, unsigned char *out, const char *topic,
         ms_ad_done(&ad);
     }
     if (rc == MQTTSEAL_OK) {
+        memcpy(rid, req.slot.rid, MQTTSEAL_SESSIONIDBYTES);
         ms_ctx_key_remember(ctx, &req);
     }
     ms_ctx_key_wipe(&req);
@@ -137,7 +141,7 @@ static int open_keyed(mqttseal_ctx *ctx, unsigned char *out, const char *topic,
 static int open_checks(mqttseal_ctx *ctx, unsigned char *out, const char *topic,
                        size_t tlen, const unsigned char *header,
                        mqttseal_header *h, const ms_snapshot *snap,
-                       uint64_t *now_ms)
+                       const unsigned char *rid, uint64_t *now_ms)
 {
     ms_sigctx sc = {header, h->header_len, topic, tlen, h->is_signed};
     size_t payload_len = 0;
@@ -149,7 +153,7 @@ static int open_checks(mqttseal_ctx *ctx, unsigned char *out, const char *topic,
         rc = check_fresh(snap, h, now_ms);
     }
     if (rc == MQTTSEAL_OK) {
-        rc = check_replay(ctx, h, snap->max_age_ms, now_ms);
+        rc = check_replay(ctx, h, rid, snap->max_age_ms, now_ms);
     }
     if (rc == MQTTSEAL_OK) {
         h->payload_len = payload_len;
@@ -191,6 +195,7 @@ int mqttseal_open(mqttseal_ctx *ctx, unsigned char *out, size_t out_cap,
                   mqttseal_header *hdr)
 {
     unsigned char header[MQTTSEAL_HEADER_MAX];
+    unsigned char rid[MQTTSEAL_SESSIONIDBYTES];
     mqttseal_header h;
     ms_snapshot snap = {0};
     uint64_t now_ms = 0;
@@ -213,11 +218,12 @@ int mqttseal_open(mqttseal_ctx *ctx, unsigned char *out, size_t out_cap,
         /* The signature covers the header, which in-place opening
          * overwrites: keep a copy. */
         memcpy(header, env, h.is_signed ? h.header_len : 0);
-        rc = open_keyed(ctx, out, topic, topic_len, env, &h, &now_ms, &snap);
+        rc = open_keyed(ctx, out, topic, topic_len, env, &h, &now_ms, &snap,
+                        rid);
     }
     if (rc == MQTTSEAL_OK) {
-        rc =
-            open_checks(ctx, out, topic, topic_len, header, &h, &snap, &now_ms);
+        rc = open_checks(ctx, out, topic, topic_len, header, &h, &snap, rid,
+                         &now_ms);
     }
     ms_snapshot_release(&snap);
     if (hdr != NULL && parsed) {

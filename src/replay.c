@@ -1,10 +1,10 @@
 /*
  * Receive-side replay state (docs/FORMAT.md section 9).
  *
- * Per (key id, session id): the highest accepted seq and an RFC 6479 ring
- * of W/64 + 1 words, seq s being bit s % 64 of word (s / 64) % words.
- * The spare word lets the window slide by clearing whole words instead of
- * shifting bits, so an accept costs the same at any W. The max_sess most
+ * Per (key id, the session's replay id): the highest accepted seq and an
+ * RFC 6479 ring of W/64 + 1 words, seq s being bit s % 64 of word (s / 64) %
+ * words. The spare word lets the window slide by clearing whole words instead
+ * of shifting bits, so an accept costs the same at any W. The max_sess most
  * recently seen sessions have a ring; older ones are remembered in a
  * compact slot ("tombstone") that keeps the highest seq and the newest
  * timestamp, so a returning session is accepted only above its highest.

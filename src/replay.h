@@ -67,4 +67,14 @@ int ms_replay_body_len(const unsigned char *buf, size_t len, size_t *body_len);
 size_t ms_replay_session_bytes(unsigned window);
 size_t ms_replay_remembered_bytes(void);
 
+/**
+ * The id the replay state keeps session sid under for message key key:
+ * the first 12 bytes of BLAKE2b keyed with key over "mqttseal-rid-v1" ||
+ * sid. One window per (session, topic key); without the key nobody can
+ * aim at it by reusing the session id.
+ */
+void ms_replay_id(unsigned char rid[MQTTSEAL_SESSIONIDBYTES],
+                  const unsigned char key[MQTTSEAL_KEYBYTES],
+                  const unsigned char sid[MQTTSEAL_SESSIONIDBYTES]);
+
 #endif

@@ -13,7 +13,11 @@
 
 #include "clock.h"
 
-#define MAGIC "MQSRPL03"
+#define MAGIC "MQSRPL04"
+/* Version 3 kept sessions under their bare session id, which version 4's
+ * replay ids (docs/FORMAT.md section 9) never match: its sessions load as
+ * dropped, each raising its key id's mark to its newest timestamp. */
+#define MAGIC_V3 "MQSRPL03"
 #define MAGIC_BYTES 8U
 #define HDR_BYTES 32U /* magic, window, three counts, ts_high */
 #define ID_BYTES (4U + MQTTSEAL_SESSIONIDBYTES) /* key_id || sid */
@@ -23,6 +27,7 @@
 
 /* Where each section of a checked file starts. */
 typedef struct layout {
+    int v3; /* sessions under bare session ids */
     unsigned window;
     uint32_t n_sess, n_tomb, n_marks;
     uint64_t ts_high;
@@ -141,15 +146,22 @@ int ms_replay_encode(const ms_replay *r, unsigned char **out, size_t *len)
 
 /* ---- decode -------------------------------------------------------- */
 
+static int known_magic(const unsigned char *buf)
+{
+    return memcmp(buf, MAGIC, MAGIC_BYTES) == 0 ||
+           memcmp(buf, MAGIC_V3, MAGIC_BYTES) == 0;
+}
+
 /* Check magic, checksum, window and exact length; fill in *lay. */
 static int parse_layout(layout *lay, const unsigned char *buf, size_t len)
 {
     unsigned char check[CHECK_BYTES];
     uint64_t need;
 
-    if (len < HDR_BYTES + CHECK_BYTES || memcmp(buf, MAGIC, MAGIC_BYTES) != 0) {
+    if (len < HDR_BYTES + CHECK_BYTES || !known_magic(buf)) {
         return MQTTSEAL_E_STATE_CORRUPT;
     }
+    lay->v3 = memcmp(buf, MAGIC_V3, MAGIC_BYTES) == 0;
     crypto_generichash(check, sizeof check, buf, len - CHECK_BYTES, NULL, 0);
     if (sodium_memcmp(check, buf + len - CHECK_BYTES, CHECK_BYTES) != 0) {
         return MQTTSEAL_E_STATE_CORRUPT;
@@ -180,8 +192,7 @@ int ms_replay_body_len(const unsigned char *buf, size_t len, size_t *body_len)
 {
     uint64_t words, need;
 
-    if (buf == NULL || len < HDR_BYTES + CHECK_BYTES ||
-        memcmp(buf, MAGIC, MAGIC_BYTES) != 0 ||
+    if (buf == NULL || len < HDR_BYTES + CHECK_BYTES || !known_magic(buf) ||
         ms_replay_session_bytes(get32(buf + 8)) == 0) {
         return MQTTSEAL_E_STATE_CORRUPT;
     }
@@ -264,6 +275,7 @@ static void saved_of(ms_saved *s, const unsigned char *p)
     s->ts_max = get64(p + ID_BYTES + 8U);
 }
 
+/* as_tomb: 0 a session, 1 a tombstone, 2 dropped (only its mark). */
 static int load_sess(ms_replay *r, const unsigned char *p, int as_tomb,
                      uint64_t now_ms)
 {
@@ -272,6 +284,9 @@ static int load_sess(ms_replay *r, const unsigned char *p, int as_tomb,
     uint32_t w;
 
     saved_of(&s, p);
+    if (as_tomb == 2) { /* a version 3 session: dropped */
+        return ms_replay_put_mark(r, s.key_id, s.ts_max);
+    }
     if (as_tomb) {
         return ms_replay_put_tomb(r, &s, now_ms);
     }
@@ -302,11 +317,11 @@ static int load_all(ms_replay *r, const layout *lay, size_t max_sessions)
         rc = ms_replay_put_mark(r, get32(p), get64(p + 4));
     }
     for (i = 0; i < lay->n_tomb && rc == MQTTSEAL_OK; i++) {
-        rc = load_sess(r, lay->tomb + i * TOMB_BYTES, 1, now_ms);
+        rc = load_sess(r, lay->tomb + i * TOMB_BYTES, lay->v3 ? 2 : 1, now_ms);
     }
     for (i = 0; i < lay->n_sess && rc == MQTTSEAL_OK; i++) {
         rc = load_sess(r, lay->sess + i * lay->sess_bytes,
-                       i < lay->n_sess - keep, now_ms);
+                       lay->v3 ? 2 : i < lay->n_sess - keep, now_ms);
     }
     return rc;
 }

@@ -18,6 +18,7 @@
 #include "ctx.h"
 #include "gen_vectors.h"
 #include "mqttseal/mqttseal.h"
+#include "replay.h"
 #include "topic.h"
 
 typedef struct spec {
@@ -164,6 +165,14 @@ static int emit(const spec *s, const char *topic)
     }
     gv_hex("plaintext", msg, s->len);
     gv_print_keys(root, topic);
+    {
+        unsigned char mk[32], rid[12];
+
+        ms_kdf_topic(mk, root, MS_FILTER_ALL, 0, topic, strlen(topic));
+        ms_replay_id(rid, mk, h.session_id);
+        gv_hex("replay_id", rid, 12);
+        sodium_memzero(mk, sizeof mk);
+    }
     gv_hex("envelope", env, n);
     mqttseal_ctx_free(ctx);
     mqttseal_keyring_free(kr);

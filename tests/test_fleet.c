@@ -402,6 +402,49 @@ static void flood_fleet(void **state)
     flood_cannot_lock_out(1);
 }
 
+/* Review: a holder of the single grant site/evil who has seen another
+ * sender's envelope seals on its own topic under that sender's session
+ * id with a huge sequence number. Replay windows are per (session, topic
+ * key) (docs/FORMAT.md section 9), so this moves nothing of the other
+ * sender's: its next messages open, its replays are still E_REPLAY.
+ * Keyed by the bare session id, the next message was E_TOO_OLD. */
+static void session_id_hijack_harmless(void **state)
+{
+    mqttseal_ctx *evil = ctx_granted("site/evil"), *rx = ctx_granted(NULL);
+    mqttseal_ctx *good = ctx_granted("site/good");
+    static const unsigned char msg[] = "all yours";
+    unsigned char seen[128], env[128];
+    size_t seen_n = 0, n = 0;
+    mqttseal_header f, h;
+
+    (void)state;
+    assert_int_equal(mqttseal_ctx_use_fleet_defaults(rx), MQTTSEAL_OK);
+    assert_int_equal(mqttseal_ctx_use_fleet_defaults(good), MQTTSEAL_OK);
+    assert_int_equal(mqttseal_seal(good, seen, sizeof seen, &seen_n,
+                                   "site/good", 9,
+                                   (const unsigned char *)"21.5", 4),
+                     MQTTSEAL_OK);
+    assert_int_equal(open_env(rx, "site/good", seen, seen_n), MQTTSEAL_OK);
+    parse(seen, seen_n, &h);
+    memset(&f, 0, sizeof f);
+    f.key_id = 1;
+    memcpy(f.session_id, h.session_id, sizeof f.session_id);
+    f.seq = UINT64_C(1) << 40;
+    f.has_timestamp = 1;
+    f.timestamp_ms = ms_clock_now_ms();
+    assert_int_equal(ms_test_seal_fields(evil, env, sizeof env, &n, "site/evil",
+                                         9, msg, sizeof msg, &f),
+                     MQTTSEAL_OK);
+    assert_int_equal(open_env(rx, "site/evil", env, n), MQTTSEAL_OK);
+    send_ok(good, rx, "site/good", 10);
+    assert_int_equal(open_env(rx, "site/good", seen, seen_n),
+                     MQTTSEAL_E_REPLAY);
+    assert_int_equal(open_env(rx, "site/evil", env, n), MQTTSEAL_E_REPLAY);
+    mqttseal_ctx_free(evil);
+    mqttseal_ctx_free(rx);
+    mqttseal_ctx_free(good);
+}
+
 /* One envelope stamped 6 days ahead used to raise the low-water mark and
  * lock out timestamped senders; now it is E_FUTURE even with no maximum
  * age, and changes nothing. */
@@ -556,6 +599,7 @@ static void cache_scales_with_topics(void **state)
 typedef struct fake_store {
     int calls, freed, answer;
     uint64_t last_seq, max_age;
+    unsigned char last_id[MQTTSEAL_SESSIONIDBYTES];
 } fake_store;
 
 static int store_accept(void *state, uint32_t key_id,
@@ -566,7 +610,7 @@ static int store_accept(void *state, uint32_t key_id,
     fake_store *f = state;
 
     (void)key_id;
-    (void)sid;
+    memcpy(f->last_id, sid, sizeof f->last_id);
     (void)has_ts;
     (void)ts_ms;
     f->calls++;
@@ -585,7 +629,9 @@ static void store_free(void *state)
 static void replay_backend_decides(void **state)
 {
     mqttseal_ctx *tx = ctx_granted(NULL), *rx = ctx_granted(NULL);
-    fake_store f = {0, 0, MQTTSEAL_OK, 0, 0};
+    fake_store f = {0, 0, MQTTSEAL_OK, 0, 0, {0}};
+    unsigned char id_a[MQTTSEAL_SESSIONIDBYTES];
+    mqttseal_header h;
     mqttseal_replay_backend b = {store_accept, store_free, &f};
     unsigned char env[128], out[64];
     size_t n = 0, m = 9;
@@ -598,12 +644,26 @@ static void replay_backend_decides(void **state)
                                    (const unsigned char *)"x", 1),
                      MQTTSEAL_OK);
     assert_int_equal(open_env(rx, "a", env, n), MQTTSEAL_OK);
+    /* The store is told the session's replay id for topic a's key, not
+     * the session id from the clear header. */
+    parse(env, n, &h);
+    memcpy(id_a, f.last_id, sizeof id_a);
+    assert_memory_not_equal(id_a, h.session_id, sizeof id_a);
     /* The in-process window is not consulted: the store said yes. */
     assert_int_equal(open_env(rx, "a", env, n), MQTTSEAL_OK);
     assert_int_equal(f.calls, 2);
+    assert_memory_equal(f.last_id, id_a, sizeof id_a); /* same session */
     assert_int_equal(f.max_age, MQTTSEAL_FLEET_MAX_AGE_MS);
     assert_int_equal(open_env(rx, "b", env, n), MQTTSEAL_E_AUTH);
     assert_int_equal(f.calls, 2); /* forged: never reaches the store */
+    assert_int_equal(mqttseal_seal(tx, env, sizeof env, &n, "b", 1,
+                                   (const unsigned char *)"y", 1),
+                     MQTTSEAL_OK);
+    assert_int_equal(open_env(rx, "b", env, n), MQTTSEAL_OK);
+    assert_memory_not_equal(f.last_id, id_a, sizeof id_a); /* topic b */
+    assert_int_equal(mqttseal_seal(tx, env, sizeof env, &n, "a", 1,
+                                   (const unsigned char *)"z", 1),
+                     MQTTSEAL_OK);
     f.answer = MQTTSEAL_E_REPLAY_BACKEND;
     assert_int_equal(
         mqttseal_open(rx, out, sizeof out, &m, "a", 1, env, n, 0, NULL),
@@ -632,6 +692,7 @@ int main(void)
         cmocka_unit_test(capacity_refusals_counted),
         cmocka_unit_test(flood_no_timestamps),
         cmocka_unit_test(flood_fleet),
+        cmocka_unit_test(session_id_hijack_harmless),
         cmocka_unit_test(future_stamp_refused),
         cmocka_unit_test(topic_depth_bounded),
         cmocka_unit_test(forged_never_cached),

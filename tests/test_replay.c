@@ -573,6 +573,32 @@ static int patched_rc(const unsigned char *a, size_t la, size_t at,
     return rc;
 }
 
+/* A version 3 file kept sessions under bare session ids, which replay
+ * ids never match: each of its sessions loads as dropped, raising its key
+ * id's mark, so none of the messages it had seen can be replayed. */
+static void test_v3_file_loads_as_marks(void **state)
+{
+    ms_replay *r = build_state(), *d = NULL;
+    unsigned char *a;
+    size_t la;
+
+    (void)state;
+    encode(r, &a, &la);
+    memcpy(a, "MQSRPL03", 8);
+    reseal(a, la);
+    assert_int_equal(ms_replay_decode(&d, a, la, 128, 4, 16), OK);
+    all_refused(d);
+    /* Not even a newer message of a saved session: none was loaded. */
+    assert_int_equal(
+        acc(d, recs[n_recs - 1].key, recs[n_recs - 1].sid, 1000000),
+        MQTTSEAL_E_SESSION_LOST);
+    /* A session stamped after the marks starts as usual. */
+    assert_int_equal(acc_ts(d, 7, 999, 1, 100000, 100000), OK);
+    free(a);
+    ms_replay_free(d);
+    ms_replay_free(r);
+}
+
 /* The state file's header: magic, window, three counts, ts_high. */
 #define HDR 32U
 
@@ -799,6 +825,7 @@ int main(void)
         cmocka_unit_test(test_roundtrip),
         cmocka_unit_test(test_corrupt_sweeps),
         cmocka_unit_test(test_corrupt_structure),
+        cmocka_unit_test(test_v3_file_loads_as_marks),
         cmocka_unit_test(test_corrupt_window),
         cmocka_unit_test(test_decode_ring_without_highest),
         cmocka_unit_test(test_decode_smaller),

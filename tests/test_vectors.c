@@ -18,6 +18,7 @@
 #include "clock.h"
 #include "ctx.h"
 #include "mqttseal/mqttseal.h"
+#include "replay.h"
 
 #define MAXV 128
 #define FIELD 48
@@ -203,6 +204,24 @@ static mqttseal_ctx *ctx_for(const vector *v, uint32_t id)
     return ctx;
 }
 
+/* The session's replay id, straight from FORMAT.md section 9 and from
+ * the library. */
+static void check_replay_id(const vector *v, const unsigned char mkey[32],
+                            const unsigned char sid[12])
+{
+    static const char dom[] = "mqttseal-rid-v1";
+    unsigned char in[sizeof dom - 1 + 12], h[16], lib[12], *want;
+
+    memcpy(in, dom, sizeof dom - 1);
+    memcpy(in + sizeof dom - 1, sid, 12);
+    crypto_generichash(h, sizeof h, in, sizeof in, mkey, 32);
+    ms_replay_id(lib, mkey, sid);
+    assert_int_equal(unhex(&want, get(v, "replay_id")), 12);
+    assert_memory_equal(h, want, 12);
+    assert_memory_equal(lib, want, 12);
+    free(want);
+}
+
 static void reproduce(const vector *v)
 {
     unsigned char *topic, *pt, *env, *sid, *out, mkey[32];
@@ -232,6 +251,7 @@ static void reproduce(const vector *v)
     assert_memory_equal(out, env, elen);
     assert_int_equal(out[elen], 0xCC);
     check_keys(v, topic, tlen, mkey);
+    check_replay_id(v, mkey, sid);
     check_raw_aead(env, elen, topic, tlen, mkey, pt, ptlen);
     assert_int_equal(mqttseal_open(ctx, out, elen, &m, (const char *)topic,
                                    tlen, env, elen, 0, NULL),

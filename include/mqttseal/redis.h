@@ -20,7 +20,7 @@
  *     mqttseal_redis_attach(r, ctx);   // or mqttseal_paho_ctx(hooks)
  *     mqttseal_redis_free(r);          // the context keeps its reference
  *
- * Semantics (docs/FORMAT.md section 9): per (key id, session id) the
+ * Semantics (docs/FORMAT.md section 9): per (key id, replay id) the
  * highest accepted sequence number and a sliding window of W bits. A
  * seen number is MQTTSEAL_E_REPLAY, one at or below highest - W
  * MQTTSEAL_E_TOO_OLD. Check and update of one window run as one Lua
@@ -52,7 +52,7 @@
  * about means W is too small.
  *
  * Expiry: each session is one Redis string key, PREFIX ":" + 4-byte key
- * id + 12-byte session id (binary), holding 24 bytes (highest, newest
+ * id + 12-byte replay id (binary), holding 24 bytes (highest, newest
  * timestamp) and the W-bit window. With freshness on (the context's max age A >
  * 0) it expires A + skew (+ retained_max_age - A if larger) after its last
  * accepted message: by then every message it could refuse is stale and

@@ -38,6 +38,12 @@ def message_key(root, topic):
     return kdf(node_keys(root, topic)[-1], MSGK, b"\x01")
 
 
+def replay_id(mkey, sid):
+    """Section 9: the id a receiver keeps a session under."""
+    return hashlib.blake2b(b"mqttseal-rid-v1" + sid, digest_size=16,
+                           key=mkey).digest()[:12]
+
+
 def varint(x):
     out = bytearray()
     while True:

@@ -144,7 +144,8 @@ class VectorTest(unittest.TestCase):
         self.assertTrue(self.negative,
                         "no negative vectors in %s" % support.VECTORS_DIR)
         pos = {"name", "root_key", "key_id", "topic", "session_id", "seq",
-               "plaintext", "node_keys", "message_key", "envelope"}
+               "plaintext", "node_keys", "message_key", "replay_id",
+               "envelope"}
         neg = {"name", "root_key", "topic", "envelope", "error"}
         keyed = {"name", "keyring", "now_ms", "topic", "envelope", "error"}
         for v in self.vectors:
@@ -234,6 +235,10 @@ class VectorTest(unittest.TestCase):
                 mk = reference.message_key(root, topic)
                 if "message_key" in v:
                     self.assertEqual(mk, _hex(v["message_key"]))
+                if "replay_id" in v:
+                    self.assertEqual(
+                        reference.replay_id(mk, _hex(v["session_id"])),
+                        _hex(v["replay_id"]))
                 ts = v.get("timestamp_ms")
                 env = reference.seal(mk, topic, _int(v["key_id"]),
                                      _hex(v["session_id"]), _int(v["seq"]),

@@ -47,6 +47,12 @@ def message_key(root, topic):
     return kdf(node_keys(root, topic)[-1], b"mqttseal-msgk-v1", b"\x01")
 
 
+def replay_id(mkey, sid):
+    """Section 9: the id a receiver keeps a session under."""
+    return blake2b(b"mqttseal-rid-v1" + sid, digest_size=16, key=mkey,
+                   encoder=RawEncoder)[:12]
+
+
 def varint(v):
     out = bytearray()
     while v >= 0x80:
@@ -387,6 +393,9 @@ def check_envelopes(directory):
         want = [bytes.fromhex(k) for k in v["node_keys"].split()]
         assert node_keys(root, topic) == want, v["name"] + ": node keys"
         assert message_key(root, topic).hex() == v["message_key"], v["name"]
+        assert replay_id(message_key(root, topic),
+                         bytes.fromhex(v["session_id"])).hex() == \
+            v["replay_id"], v["name"] + ": replay id"
         env = seal(root, int(v["key_id"]), topic,
                    bytes.fromhex(v["session_id"]), int(v["seq"]), ts, pt,
                    retained)

@@ -8,7 +8,7 @@ import {
 import { Signer, TrustList, SIGNED_OVERHEAD, signedInner } from './sign.js';
 import { Keyring, deriveFromEntry } from './keyring.js';
 import { Replay } from './replay.js';
-import { ready, aeadEncrypt, aeadDecrypt, randomBytes } from './sodium.js';
+import { ready, aeadEncrypt, aeadDecrypt, randomBytes, keyedHash } from './sodium.js';
 
 export const SKEW_DEFAULT_MS = 30000;
 export const FLEET_MAX_AGE_MS = 300000;
@@ -27,6 +27,18 @@ function payloadBytes(p) {
   if (ArrayBuffer.isView(p)) return new Uint8Array(p.buffer, p.byteOffset, p.byteLength);
   if (p instanceof ArrayBuffer) return new Uint8Array(p);
   fail('E_INVALID');
+}
+
+const RID_DOMAIN = enc.encode('mqttseal-rid-v1');
+
+/** The id replay state keeps session sid under for this message key
+ * (FORMAT.md section 9): so a holder of other keys cannot aim at the
+ * session's windows by reusing its session id. */
+function replayId(key, sid) {
+  const m = new Uint8Array(RID_DOMAIN.length + SID_BYTES);
+  m.set(RID_DOMAIN);
+  m.set(sid, RID_DOMAIN.length);
+  return keyedHash(16, m, key).subarray(0, SID_BYTES);
 }
 
 function topicBytes(t) {
@@ -242,9 +254,10 @@ export class Context {
     this.#fresh(h, BigInt(nowMs));
     if (this.#replayOn) {
       const ts = h.timestampMs;
-      const why = this.#replay.check(h.keyId, h.sessionId, h.seq, ts);
+      const rid = replayId(k.key, h.sessionId);
+      const why = this.#replay.check(h.keyId, rid, h.seq, ts);
       if (why) fail(why);
-      this.#replay.commit(h.keyId, h.sessionId, h.seq, ts, nowMs);
+      this.#replay.commit(h.keyId, rid, h.seq, ts, nowMs);
     }
     delete h.headerLength;
     delete h.seqNumber;

@@ -31,6 +31,12 @@ function need() {
   if (lib === null) throw new Error('mqttseal: await ready() first');
 }
 
+/** BLAKE2b keyed with key (no salt, no personal), outLen bytes. */
+export function keyedHash(outLen, input, key) {
+  need();
+  return sodium.crypto_generichash(outLen, input, key);
+}
+
 /** KDF(key, personal, input) of FORMAT.md section 1: BLAKE2b-256 keyed
  * with the 32-byte key, 16 zero salt bytes, the 16-byte personal. */
 export function kdf(key, personal, input) {

@@ -100,6 +100,23 @@ test('the replay window: out of order once, replays and too old refused', () => 
   assert.deepEqual(rx.stats, { sealed: 0, opened: 6, rejected: 5 });
 });
 
+test('a session id reused on another topic moves nothing of its owner (FORMAT.md section 9)', async () => {
+  const { sealDeterministic } = await import('../src/internal.js');
+  const tx = new Context(ROOT), rx = new Context(ROOT);
+  const first = tx.seal('site/good', 'a');
+  assert.equal(code(() => rx.open('site/good', first)), 'OK');
+  // What a holder of site/evil's key can seal: the other sender's session
+  // id, a huge sequence number, on its own topic.
+  const evil = sealDeterministic({
+    rootKey: new Uint8Array(32).fill(7), keyId: 1, topic: 'site/evil',
+    sessionId: tx.sessionId, seq: 2n ** 40n, plaintext: new Uint8Array(3),
+  });
+  assert.equal(code(() => rx.open('site/evil', evil)), 'OK');
+  assert.equal(code(() => rx.open('site/good', tx.seal('site/good', 'b'))), 'OK');
+  assert.equal(code(() => rx.open('site/good', first)), 'E_REPLAY');
+  assert.equal(code(() => rx.open('site/evil', evil)), 'E_REPLAY');
+});
+
 test('evicted sessions are remembered; dropped ones leave a mark', () => {
   const rx = new Context(ROOT, { replaySessions: 1, replayCapacity: 1 });
   const a = new Context(ROOT), b = new Context(ROOT), c = new Context(ROOT);
