@@ -35,7 +35,8 @@ typedef struct ms_replay_stat {
 void ms_replay_stats(const ms_replay *r, ms_replay_stat *st);
 
 /**
- * Record an authenticated (key_id, session_id, seq). has_ts/ts_ms: the
+ * Record an authenticated (key_id, sid, seq), sid being the session's
+ * replay id (ms_replay_id), not its bare session id. has_ts/ts_ms: the
  * message's timestamp; now_ms: the clock (0: read it when needed).
  * @return OK, E_REPLAY (already accepted), E_TOO_OLD (below the window
  *         or at/below a tombstone's mark), E_SESSION_LOST (unknown

@@ -501,7 +501,10 @@ mqttseal_ctx_load_replay(mqttseal_ctx *ctx, const char *path);
  * refused, never delivered unchecked). It is called after the message
  * authenticated and passed freshness, outside the context's lock, from
  * whichever thread opens, so it must be thread-safe. max_age_ms is the
- * context's maximum age (0: freshness off), for the store's expiry.
+ * context's maximum age (0: freshness off), for the store's expiry. sid
+ * is the session's replay id (docs/FORMAT.md section 9: a keyed hash of
+ * the session id under the topic's key), not the session id in the
+ * header: keep windows per (key_id, sid) as given.
  */
 typedef struct mqttseal_replay_backend {
     int (*accept)(void *state, uint32_t key_id,
