@@ -160,6 +160,12 @@ int ms_ctx_key_lookup(mqttseal_ctx *ctx, ms_keyreq *req, ms_snapshot *snap,
 /** Compute the session subkey unless the cache had it. */
 void ms_ctx_subkey(ms_keyreq *req);
 
+/** The session's replay id (docs/FORMAT.md section 9), unless the cache
+ *  had it with the subkey. Opening calls it only once the message
+ *  authenticated: a forged message costs no hash for it. It must run
+ *  before ms_ctx_key_remember, which caches it with a new subkey. */
+void ms_ctx_replay_id(ms_keyreq *req);
+
 /** Cache a derived key and a new subkey once they authenticated
  *  something (the caller wipes req afterwards). */
 void ms_ctx_key_remember(mqttseal_ctx *ctx, ms_keyreq *req);

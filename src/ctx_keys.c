@@ -125,8 +125,7 @@ int ms_ctx_key_lookup(mqttseal_ctx *ctx, ms_keyreq *req, ms_snapshot *snap,
 }
 
 /* XChaCha20's subkey: HChaCha20 of the first 16 nonce bytes, sid || 0^4,
- * which stay the same for a whole session (docs/FORMAT.md section 3);
- * with it, once per session as well, the session's replay id. */
+ * which stay the same for a whole session (docs/FORMAT.md section 3). */
 void ms_ctx_subkey(ms_keyreq *req)
 {
     unsigned char in[crypto_core_hchacha20_INPUTBYTES] = {0};
@@ -136,9 +135,15 @@ void ms_ctx_subkey(ms_keyreq *req)
     }
     memcpy(in, req->slot.sid, MQTTSEAL_SESSIONIDBYTES);
     crypto_core_hchacha20(req->slot.sub, in, req->slot.key, NULL);
-    ms_replay_id(req->slot.rid, req->slot.key, req->slot.sid);
     req->slot.has_sub = 1;
     req->sub_new = 1;
+}
+
+void ms_ctx_replay_id(ms_keyreq *req)
+{
+    if (req->sub_new) { /* else the cache had it, with the subkey */
+        ms_replay_id(req->slot.rid, req->slot.key, req->slot.sid);
+    }
 }
 
 void ms_ctx_key_wipe(ms_keyreq *req)

@@ -55,7 +55,7 @@ static int check_backend(ms_backend *b, const mqttseal_header *h,
     return rc;
 }
 
-/* The session is known by its replay id rid (ms_ctx_subkey), not its
+/* The session is known by its replay id rid (ms_ctx_replay_id), not its
  * bare session id. max_age_ms: the age this message's freshness was
  * checked against (the snapshot's), also the one a shared store's expiry
  * is computed from. */
@@ -129,6 +129,7 @@ static int open_keyed(mqttseal_ctx *ctx, unsigned char *out, const char *topic,
         ms_ad_done(&ad);
     }
     if (rc == MQTTSEAL_OK) {
+        ms_ctx_replay_id(&req);
         memcpy(rid, req.slot.rid, MQTTSEAL_SESSIONIDBYTES);
         ms_ctx_key_remember(ctx, &req);
     }

@@ -131,6 +131,7 @@ static int seal_primary(mqttseal_ctx *ctx, unsigned char *out, size_t cap,
         fill_header(&h, &snap, &claim, msg_len, flags, &now_ms);
         h.key_id = req.key_id;
         ms_ctx_subkey(&req);
+        ms_ctx_replay_id(&req); /* cached with the subkey (own echoes) */
         rc = seal_body(out, cap, out_len, topic, tlen, msg, msg_len, &h,
                        snap.signer, req.slot.sub);
     }
